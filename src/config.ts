@@ -1,0 +1,152 @@
+import { z } from 'zod';
+
+/**
+ * A value that must never be printed. `toString`/`toJSON`/inspect all say `[redacted]`, so a config
+ * object that reaches a logger, an error message or JSON.stringify cannot leak the token.
+ */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return '[redacted]';
+  }
+  toJSON(): string {
+    return '[redacted]';
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '[redacted]';
+  }
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
+
+const idList = (prefix: RegExp, what: string) =>
+  z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(/[\s,]+/)
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .refine((ids) => ids.every((id) => prefix.test(id)), { message: `must be a comma-separated list of ${what}` });
+
+const secret = (rule: z.ZodString) => rule.transform((v) => new Secret(v));
+
+const Env = z.object({
+  SLACK_BOT_TOKEN: secret(z.string({ message: 'is required' }).startsWith('xoxb-', { message: 'must start with xoxb-' })),
+  SLACK_SIGNING_SECRET: secret(z.string().min(8, { message: 'must be the app signing secret' })).optional(),
+  SLACK_APP_TOKEN: secret(z.string().startsWith('xapp-', { message: 'must start with xapp-' })).optional(),
+  SLACK_API_URL: z.url({ message: 'must be a URL' }).optional(),
+  SLACK_ADMIN_USER_IDS: idList(/^[UW][A-Z0-9]+$/, 'Slack user IDs (U… or W…)'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  D3_BASE_URL: z.url({ message: 'is required and must be a URL' }),
+  D3_API_NAMESPACE: z.string({ message: 'is required' }).regex(/^[A-Za-z0-9_-]+$/, { message: 'must be a name such as VSOC' }),
+  D3_API_KEY: secret(z.string({ message: 'is required' }).min(1)),
+  D3_STATE_API_KEY: secret(z.string().min(1)).optional(),
+  D3_API_KEY_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, { message: 'must be an HTTP header name' })
+    .default('d3key'),
+  D3_DEFAULT_SITE: z.string().optional(),
+  D3_TIMEOUT_MS: int(15_000),
+  D3_RETRY_DEADLINE_MS: int(60_000),
+  D3_MAX_RPS: int(40),
+  D3_QUEUE_MAX: int(500),
+  D3_CLOSE_COMMAND: z
+    .enum(['CloseIncident', 'CloseIncidentInBulk'], { message: 'must be CloseIncident or CloseIncidentInBulk' })
+    .default('CloseIncident'),
+  D3_ALLOW_INSECURE_HTTP: bool(false),
+  USER_MAP_FILE: z.string().default('./config/users.yml'),
+  STORE_URL: z
+    .string()
+    .regex(/^(memory|sqlite|redis|rediss):\/\//, { message: 'must start with memory://, sqlite://, redis:// or rediss://' })
+    .default('sqlite://./data/close-incident.sqlite'),
+  CLOSE_NOTE_REQUIRED: bool(true),
+  ALLOWED_CHANNEL_IDS: idList(/^[CGD][A-Z0-9]+$/, 'Slack channel IDs (C…, G…)'),
+  ALLOWED_USER_GROUP_IDS: idList(/^S[A-Z0-9]+$/, 'Slack user group IDs (S…)'),
+  SUPPORT_CONTACT: z.string().optional(),
+  SHUTDOWN_TIMEOUT_MS: int(10_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = ReturnType<typeof shape>;
+
+function shape(e: z.output<typeof Env>) {
+  return {
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL,
+      adminUserIds: e.SLACK_ADMIN_USER_IDS,
+    },
+    http: { port: e.PORT, host: e.HOST },
+    d3: {
+      baseUrl: e.D3_BASE_URL,
+      namespace: e.D3_API_NAMESPACE,
+      apiKey: e.D3_API_KEY,
+      stateApiKey: e.D3_STATE_API_KEY ?? e.D3_API_KEY,
+      keyHeader: e.D3_API_KEY_HEADER,
+      defaultSite: e.D3_DEFAULT_SITE,
+      timeoutMs: e.D3_TIMEOUT_MS,
+      retryDeadlineMs: e.D3_RETRY_DEADLINE_MS,
+      maxRps: e.D3_MAX_RPS,
+      queueMax: e.D3_QUEUE_MAX,
+      closeCommand: e.D3_CLOSE_COMMAND,
+    },
+    userMapFile: e.USER_MAP_FILE,
+    storeUrl: e.STORE_URL,
+    policy: {
+      noteRequired: e.CLOSE_NOTE_REQUIRED,
+      maxNoteLength: 3000,
+      allowedChannelIds: e.ALLOWED_CHANNEL_IDS,
+      allowedUserGroupIds: e.ALLOWED_USER_GROUP_IDS,
+      adminUserIds: e.SLACK_ADMIN_USER_IDS,
+    },
+    supportContact: e.SUPPORT_CONTACT,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/**
+ * Reads the environment once. Empty strings count as unset (a blank line in .env must not turn a
+ * default off); every problem is collected and reported as `NAME: rule`, never with the value.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = Env.safeParse(input);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+  if (parsed.success) {
+    const e = parsed.data;
+    if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
+      problems.push('SLACK_SIGNING_SECRET: is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)');
+    }
+    if (new URL(e.D3_BASE_URL).protocol !== 'https:' && !e.D3_ALLOW_INSECURE_HTTP) {
+      problems.push('D3_BASE_URL: must use https (set D3_ALLOW_INSECURE_HTTP=true only for local testing)');
+    }
+    if (problems.length === 0) return shape(e);
+  }
+  throw new ConfigError(problems);
+}

@@ -1,0 +1,35 @@
+import type { Closure } from '../domain/types.ts';
+
+/** One close, as the use case asks for it. */
+export interface CloseCommand {
+  username: string;
+  site: string;
+  incidentNumber: string;
+  /** Plain text, exactly as the analyst typed it (Slack markup already decoded). */
+  note: string;
+  /** Correlates logs from the Slack request to the D3 call. */
+  requestId: string;
+}
+
+/** The incident as getIncidentStaticField reports it. */
+export interface IncidentState {
+  incidentNumber: string;
+  status: string;
+  closed: boolean;
+  closedBy?: string;
+  dateClosed?: string;
+  site?: string;
+}
+
+/**
+ * What the domain needs from D3. Implementations throw CloseError with a `d3_*` (or `queue_full`)
+ * code; they resolve only with what D3 confirmed.
+ */
+export interface D3Gateway {
+  /** Closes one incident; never announces anything D3 did not confirm. Retries only where safe. */
+  closeIncident(cmd: CloseCommand): Promise<Closure>;
+  /** Incidents waiting for a rate-limit slot, for metrics. */
+  queueDepth(): number;
+  /** Stop accepting work and release sockets. */
+  destroy(): Promise<void>;
+}

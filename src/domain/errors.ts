@@ -1,0 +1,66 @@
+/**
+ * Every way a close can be refused or fail. Expected refusals travel as values (Outcome); the
+ * user-facing text for each code lives in slack/messages.ts, whose exhaustive switch will not
+ * compile while a code here lacks a message.
+ */
+export type CloseErrorCode =
+  // input
+  | 'bad_incident_number'
+  | 'note_missing'
+  | 'note_too_long'
+  | 'bad_metadata'
+  // identity and authorization
+  | 'user_unmapped'
+  | 'user_no_site'
+  | 'channel_not_allowed'
+  | 'user_not_in_group'
+  | 'not_admin'
+  // concurrency
+  | 'close_in_progress'
+  | 'duplicate_request'
+  | 'queue_full'
+  // D3
+  | 'd3_rejected'
+  | 'd3_bad_request'
+  | 'd3_unauthorized'
+  | 'd3_forbidden'
+  | 'd3_rate_limited'
+  | 'd3_unavailable'
+  | 'd3_unreachable'
+  | 'd3_outcome_unknown'
+  | 'd3_bad_reply'
+  // anything else
+  | 'internal';
+
+export type CloseDetail = {
+  /** D3's own words on a 200 with a non-empty `error`, shown to the analyst. */
+  d3Message?: string;
+  retryAfterS?: number;
+  /** Who holds the incident's lock (a Slack user id) for close_in_progress. */
+  holder?: string;
+  /** Why the input was refused, e.g. which rule the incident number broke. */
+  reason?: string;
+  /** HTTP status D3 answered with, for the operator's log. */
+  status?: number;
+  /** Whether D3 certainly did not act on the request (safe to retry). */
+  notSent?: boolean;
+  /** Operator hint: which setting to check. Logged, never shown to the analyst. */
+  hint?: string;
+};
+
+export class CloseError extends Error {
+  override readonly name = 'CloseError';
+  constructor(
+    readonly code: CloseErrorCode,
+    readonly detail: CloseDetail = {},
+    options?: ErrorOptions,
+  ) {
+    super(code, options);
+  }
+}
+
+export const isCloseError = (e: unknown): e is CloseError => e instanceof CloseError;
+
+export function assertNever(x: never): never {
+  throw new Error(`unexpected value: ${String(x)}`);
+}

@@ -1,0 +1,52 @@
+/** Shapes shared by the domain, the D3 edge, the Slack edge and the store. Plain data only. */
+
+/** Who the bot acts as in D3 for one Slack user, and where that mapping came from. */
+export interface Identity {
+  slackUserId: string;
+  username: string;
+  site: string;
+  source: 'file' | 'override' | 'email';
+}
+
+/** What D3 confirmed about a closure; display strings are kept exactly as D3 gave them. */
+export interface Closure {
+  incidentNumber: string;
+  /** D3's closedBy (display name) when it said; else the D3 username we acted as. */
+  closedBy?: string;
+  closeType?: string;
+  closeDate?: string;
+  site: string;
+  note: string;
+  /** D3 said the incident was already closed before this request. */
+  alreadyClosed?: boolean;
+  /** Fields D3 did not give (e.g. contextData that did not parse): the summary says so. */
+  partial?: boolean;
+}
+
+/** A confirmed closure waiting to be announced; written before the post, removed after it. */
+export interface PendingSummary {
+  id: string;
+  channelId: string;
+  slackUserId: string;
+  d3Username: string;
+  closure: Closure;
+  requestId: string;
+  createdAt: string;
+}
+
+export type AuditOutcome = 'closed' | 'already_closed' | 'refused' | 'failed' | 'unknown';
+
+export interface AuditRecord {
+  at: string;
+  requestId: string;
+  incidentNumber: string;
+  slackUserId: string;
+  slackTeamId?: string;
+  d3Username?: string;
+  site?: string;
+  noteLength: number;
+  noteSha256: string;
+  outcome: AuditOutcome;
+  code?: string;
+  d3LatencyMs?: number;
+}
