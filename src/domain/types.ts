@@ -50,3 +50,13 @@ export interface AuditRecord {
   code?: string;
   d3LatencyMs?: number;
 }
+
+/** Where the closure summary went. `willRetry` means it waits in the outbox and is replayed. */
+export type SummaryDelivery =
+  | { status: 'posted'; channelId: string }
+  | { status: 'not_posted'; channelId: string; slackError: string; willRetry: boolean };
+
+/** The result of one close attempt, as the Slack edge renders it for the analyst. */
+export type Outcome =
+  | { ok: true; closure: Closure; delivery?: SummaryDelivery }
+  | { ok: false; error: import('./errors.ts').CloseError };
