@@ -1,0 +1,31 @@
+import { App, type Receiver } from '@slack/bolt';
+import type { Config } from './config.ts';
+import type { ListenerDeps } from './listeners/deps.ts';
+import { registerListeners } from './listeners/index.ts';
+import { boltLogger, type Log } from './log.ts';
+
+/**
+ * The Bolt app: listeners and one error handler. Everything it talks to comes in, so tests and
+ * the demo pass loopback fakes and production passes the real thing.
+ */
+export function createApp(config: Config, deps: ListenerDeps & { log: Log }, receiver: Receiver): App {
+  const app = new App({
+    token: config.slack.botToken.reveal(),
+    receiver,
+    logger: boltLogger(deps.log),
+    clientOptions: { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 } },
+    extendedErrorHandler: true,
+  });
+  registerListeners(app, deps);
+  app.error(async ({ error, body }) => {
+    const ref = deps.newRequestId();
+    const b = body as { user_id?: string; user?: { id?: string }; response_url?: string } | undefined;
+    // Only the unexpected lands here; expected refusals are Outcome values rendered by the listeners.
+    deps.log.error({ err: error, ref, slackUser: b?.user_id ?? b?.user?.id }, 'unhandled listener error');
+    const text = `Something went wrong on our side (ref ${ref}). If you were closing an incident, check it in D3 before trying again.`;
+    if (b?.response_url?.startsWith('http')) {
+      await fetch(b.response_url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) }).catch(() => {});
+    }
+  });
+  return app;
+}

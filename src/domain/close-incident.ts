@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import type { D3Gateway } from '../d3/types.ts';
+import type { ResolveIdentity } from '../identity/user-map.ts';
+import type { Log } from '../log.ts';
+import type { Store } from '../store/ports.ts';
+import { CloseError, isCloseError } from './errors.ts';
+import { decideClose, type PolicyRules } from './policy.ts';
+import type { SummaryDeliverer } from './summaries.ts';
+import type { AuditOutcome, AuditRecord, Closure, Identity, Outcome } from './types.ts';
+
+export interface CloseRequest {
+  requestId: string;
+  /** Slack's id for this one submission (trigger_id of a command, id of a modal view): replays are dropped. */
+  dedupeKey?: string;
+  slackUserId: string;
+  slackTeamId?: string;
+  channelId: string;
+  incidentNumber: string;
+  note: string;
+}
+
+export interface CloseDeps {
+  rules: PolicyRules;
+  resolveIdentity: ResolveIdentity;
+  /** Only called when ALLOWED_USER_GROUP_IDS is set. */
+  isInAllowedGroup(slackUserId: string): Promise<boolean>;
+  d3: D3Gateway;
+  store: Store;
+  summaries: SummaryDeliverer;
+  log: Log;
+  /** Counts outcomes and D3 latency; optional so tests can leave it out. */
+  observe?: (outcome: AuditOutcome, code: string | undefined, d3LatencyMs: number | undefined) => void;
+  lockTtlMs: number;
+}
+
+const dedupeTtlMs = 24 * 60 * 60 * 1000;
+
+/**
+ * The close use case: policy → de-duplication → per-incident lock → D3 → outbox → announce.
+ * A closure is written to the outbox before it is posted, so a crash between D3's confirmation
+ * and the post loses nothing (summaries.replayPending posts it on the next start).
+ */
+export function createCloseIncident(deps: CloseDeps) {
+  return async function closeIncident(req: CloseRequest): Promise<Outcome> {
+    const log = deps.log.child({ requestId: req.requestId, incident: req.incidentNumber, slackUser: req.slackUserId });
+    const audit = auditWriter(deps, req, log);
+
+    const resolved = await deps.resolveIdentity(req.slackUserId);
+    const inAllowedGroup =
+      deps.rules.allowedUserGroupIds.length > 0 ? await deps.isInAllowedGroup(req.slackUserId) : undefined;
+    const decision = decideClose({ ...req, resolved, inAllowedGroup }, deps.rules);
+    if (!decision.allowed) {
+      await audit('refused', undefined, decision.error.code);
+      return { ok: false, error: decision.error };
+    }
+    const identity = decision.identity;
+
+    if (req.dedupeKey && !(await deps.store.once(`request:${req.dedupeKey}`, dedupeTtlMs))) {
+      log.warn({ dedupeKey: req.dedupeKey }, 'duplicate Slack request dropped');
+      return { ok: false, error: new CloseError('duplicate_request') };
+    }
+
+    const lockKey = `incident:${req.incidentNumber.toUpperCase()}`;
+    const lock = await deps.store.locks.acquire(lockKey, req.slackUserId, deps.lockTtlMs);
+    if (!lock.acquired) {
+      await audit('refused', identity, 'close_in_progress');
+      return { ok: false, error: new CloseError('close_in_progress', { holder: lock.holder }) };
+    }
+    try {
+      return await closeHoldingLock(deps, req, identity, audit, log);
+    } finally {
+      await deps.store.locks.release(lockKey, req.slackUserId).catch((e) => log.warn({ err: e }, 'lock release failed'));
+    }
+  };
+}
+
+async function closeHoldingLock(
+  deps: CloseDeps,
+  req: CloseRequest,
+  identity: Identity,
+  audit: ReturnType<typeof auditWriter>,
+  log: Log,
+): Promise<Outcome> {
+  const started = performance.now();
+  let closure: Closure;
+  try {
+    closure = await deps.d3.closeIncident({
+      username: identity.username,
+      site: identity.site,
+      incidentNumber: req.incidentNumber,
+      note: req.note,
+      requestId: req.requestId,
+    });
+  } catch (e) {
+    const error = isCloseError(e) ? e : new CloseError('internal', {}, { cause: e });
+    const ms = Math.round(performance.now() - started);
+    if (error.detail.hint) log.error({ code: error.code, status: error.detail.status }, `D3 refused the bot: ${error.detail.hint}`);
+    else if (!isCloseError(e)) log.error({ err: e }, 'unexpected error while closing');
+    await audit(error.code === 'd3_outcome_unknown' ? 'unknown' : 'failed', identity, error.code, ms);
+    return { ok: false, error };
+  }
+  const d3LatencyMs = Math.round(performance.now() - started);
+  if (closure.alreadyClosed) {
+    await audit('already_closed', identity, undefined, d3LatencyMs);
+    return { ok: true, closure };
+  }
+  const delivery = await deps.summaries.deliver({
+    id: req.requestId,
+    channelId: req.channelId,
+    slackUserId: req.slackUserId,
+    d3Username: identity.username,
+    closure,
+    requestId: req.requestId,
+    createdAt: new Date().toISOString(),
+  });
+  await audit('closed', identity, undefined, d3LatencyMs);
+  return { ok: true, closure, delivery };
+}
+
+function auditWriter(deps: CloseDeps, req: CloseRequest, log: Log) {
+  return async (outcome: AuditOutcome, identity?: Identity, code?: string, d3LatencyMs?: number) => {
+    const rec: AuditRecord = {
+      at: new Date().toISOString(),
+      requestId: req.requestId,
+      incidentNumber: req.incidentNumber,
+      slackUserId: req.slackUserId,
+      slackTeamId: req.slackTeamId,
+      d3Username: identity?.username,
+      site: identity?.site,
+      noteLength: [...req.note].length,
+      noteSha256: createHash('sha256').update(req.note).digest('hex'),
+      outcome,
+      code,
+      d3LatencyMs,
+    };
+    // The audit line is the operator's record: everything but the note itself.
+    log.info({ audit: rec }, `close attempt: ${outcome}${code ? ` (${code})` : ''}`);
+    deps.observe?.(outcome, code, d3LatencyMs);
+    await deps.store.audit.append(rec).catch((e) => log.error({ err: e }, 'audit record not stored'));
+  };
+}

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { isMap, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import type { Identity } from '../domain/types.ts';
+import type { MappingOverride } from '../store/ports.ts';
+
+const slackId = /^[UW][A-Z0-9]{2,}$/;
+const email = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+const Entry = z.strictObject({
+  username: z.string().trim().min(1, { message: 'username must not be empty' }),
+  site: z.string().trim().min(1, { message: 'site must not be empty' }).optional(),
+});
+
+const UserMapFile = z.strictObject({
+  defaultSite: z.string().trim().min(1).optional(),
+  users: z.record(
+    z.string().refine((k) => slackId.test(k) || email.test(k), {
+      message: 'key must be a Slack user ID (U… or W…) or an email address',
+    }),
+    Entry,
+  ),
+});
+
+export type UserMap = z.output<typeof UserMapFile>;
+
+export class UserMapError extends Error {
+  override readonly name = 'UserMapError';
+}
+
+/**
+ * Parses the user map (YAML, or JSON which is YAML too) and reports each problem with the line it
+ * is on, so an operator can fix the file without guessing. Throws UserMapError listing them all.
+ */
+export function parseUserMap(text: string, fileName = 'user map'): UserMap {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const lines = doc.errors.map((e) => `${fileName}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
+    throw new UserMapError(`Invalid user map:\n${lines.join('\n')}`);
+  }
+  const parsed = UserMapFile.safeParse(doc.toJS() ?? {});
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => {
+    const node = nodeAt(doc.contents, issue.path);
+    const line = node?.range ? lineCounter.linePos(node.range[0]).line : '?';
+    const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    return `${fileName}:${line}: ${where}${issue.message}`;
+  });
+  throw new UserMapError(`Invalid user map:\n${lines.join('\n')}`);
+}
+
+type YamlNode = { range?: [number, number, number] | null } | null | undefined;
+
+function nodeAt(root: unknown, path: PropertyKey[]): YamlNode {
+  let node = root as YamlNode;
+  for (const key of path) {
+    if (!isMap(node)) return node;
+    const pair = node.items.find((p) => String((p.key as { value?: unknown })?.value) === String(key));
+    if (!pair) return node;
+    // A bad key is reported at the key; a bad value at the value.
+    node = (pair.value ?? pair.key) as YamlNode;
+  }
+  return node;
+}
+
+export function loadUserMap(file: string): UserMap {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new UserMapError(`Cannot read the user map ${file}: ${(cause as NodeJS.ErrnoException).code ?? cause}`);
+  }
+  return parseUserMap(text, file);
+}
+
+export interface IdentityLookups {
+  /** An admin override from the store, if any. */
+  override(slackUserId: string): Promise<MappingOverride | undefined>;
+  /** The email on the Slack profile (users.info, cached by the caller), if any. */
+  email(slackUserId: string): Promise<string | undefined>;
+}
+
+export type Resolved = { identity: Identity } | { identity: undefined; mapped: false } | { identity: undefined; mapped: true; username: string };
+
+/**
+ * Slack user → D3 account. Order: an admin override, then the file by Slack ID, then the file by
+ * the profile email. The site is the entry's own, else the file's default, else D3_DEFAULT_SITE.
+ * `mapped: true` without identity means the user is known but no site could be found.
+ */
+export function createIdentityResolver(map: UserMap, fallbackSite: string | undefined, lookups: IdentityLookups) {
+  const defaultSite = map.defaultSite ?? fallbackSite;
+  const byEmail = new Map(
+    Object.entries(map.users)
+      .filter(([k]) => email.test(k))
+      .map(([k, v]) => [k.toLowerCase(), v]),
+  );
+  const finish = (slackUserId: string, username: string, site: string | undefined, source: Identity['source']) =>
+    site ? { identity: { slackUserId, username, site, source } } : { identity: undefined, mapped: true as const, username };
+
+  return async function resolveIdentity(slackUserId: string): Promise<Resolved> {
+    const o = await lookups.override(slackUserId);
+    if (o) return finish(slackUserId, o.username, o.site ?? defaultSite, 'override');
+    const direct = map.users[slackUserId];
+    if (direct) return finish(slackUserId, direct.username, direct.site ?? defaultSite, 'file');
+    if (byEmail.size > 0) {
+      const mail = await lookups.email(slackUserId);
+      const viaEmail = mail ? byEmail.get(mail.toLowerCase()) : undefined;
+      if (viaEmail) return finish(slackUserId, viaEmail.username, viaEmail.site ?? defaultSite, 'email');
+    }
+    return { identity: undefined, mapped: false };
+  };
+}
+
+export type ResolveIdentity = ReturnType<typeof createIdentityResolver>;

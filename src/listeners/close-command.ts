@@ -1,0 +1,50 @@
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { parseCommandText } from '../domain/command-text.ts';
+import { closeModal, closingNotice, helpMessage, historyMessage, whoamiMessage } from '../slack/blocks.ts';
+import { outcomeMessage } from '../slack/messages.ts';
+import type { ListenerDeps } from './deps.ts';
+import { mapCommand } from './map-command.ts';
+
+type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+
+/** /close-incident: help | whoami | history | map | unmap | open the modal | close now. */
+export const closeCommand =
+  (deps: ListenerDeps) =>
+  async ({ command, ack, respond, client }: Args): Promise<void> => {
+    const input = parseCommandText(command.text ?? '', { noteRequired: deps.rules.noteRequired });
+    const isAdmin = deps.rules.adminUserIds.includes(command.user_id);
+    switch (input.kind) {
+      case 'help':
+        return ack(helpMessage({ noteRequired: deps.rules.noteRequired, isAdmin }));
+      case 'invalid':
+        return ack(helpMessage({ noteRequired: deps.rules.noteRequired, isAdmin, problem: input.reason }));
+      case 'modal': {
+        await ack();
+        const privateMetadata = deps.metadata.seal({ channel: command.channel_id });
+        const view = closeModal({ ...input, noteRequired: deps.rules.noteRequired, privateMetadata });
+        await client.views.open({ trigger_id: command.trigger_id, view });
+        return;
+      }
+      case 'whoami':
+        await ack();
+        return void (await respond(whoamiMessage(await deps.mapping.whoami(command.user_id), deps)));
+      case 'history':
+        await ack();
+        return void (await respond(historyMessage(input.incidentNumber, await deps.history(input.incidentNumber))));
+      case 'map':
+      case 'unmap':
+        return mapCommand(deps, input, command.user_id, ack, respond);
+      case 'close': {
+        await ack(closingNotice(input.incidentNumber));
+        const outcome = await deps.closeIncident({
+          ...input,
+          requestId: deps.newRequestId(),
+          dedupeKey: `command:${command.trigger_id}`,
+          slackUserId: command.user_id,
+          slackTeamId: command.team_id,
+          channelId: command.channel_id,
+        });
+        await respond(outcomeMessage(outcome, { incidentNumber: input.incidentNumber, supportContact: deps.supportContact }));
+      }
+    }
+  };

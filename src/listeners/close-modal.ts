@@ -1,0 +1,36 @@
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { inputProblems } from '../domain/policy.ts';
+import { readCloseModal } from '../slack/read-modal.ts';
+import { fieldErrorText, outcomeMessage } from '../slack/messages.ts';
+import { ids } from '../ids.ts';
+import type { ListenerDeps } from './deps.ts';
+
+type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+
+/** The modal's submission: inline field errors, else close exactly as the command does. */
+export const closeModalSubmit =
+  (deps: ListenerDeps) =>
+  async ({ ack, view, body }: Args): Promise<void> => {
+    const meta = deps.metadata.open(view.private_metadata);
+    const { incidentNumber, note } = readCloseModal(view);
+    const problems = inputProblems(incidentNumber, note, deps.rules);
+    if (!meta || problems.incident || problems.note) {
+      const errors: Record<string, string> = {};
+      if (!meta) errors[ids.incidentBlock] = fieldErrorText('bad_metadata');
+      else if (problems.incident) errors[ids.incidentBlock] = fieldErrorText(problems.incident.code);
+      if (problems.note) errors[ids.noteBlock] = fieldErrorText(problems.note.code);
+      return ack({ response_action: 'errors', errors });
+    }
+    await ack();
+    const outcome = await deps.closeIncident({
+      requestId: deps.newRequestId(),
+      dedupeKey: `view:${view.id}`,
+      slackUserId: body.user.id,
+      slackTeamId: body.team?.id ?? body.user.team_id,
+      channelId: meta.channel,
+      incidentNumber,
+      note,
+    });
+    const msg = outcomeMessage(outcome, { incidentNumber, supportContact: deps.supportContact });
+    await deps.notifyUser(meta.channel, body.user.id, msg);
+  };

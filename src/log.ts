@@ -1,0 +1,50 @@
+import { type Logger as BoltLogger, LogLevel } from '@slack/bolt';
+import { pino } from 'pino';
+
+export type Log = pino.Logger;
+
+/**
+ * JSON logs on stdout. Secrets are wrapped in `Secret` (prints `[redacted]`), and these paths are
+ * censored as a second line of defence should a header or token object ever be logged whole.
+ */
+export function createLog(level: string, destination?: pino.DestinationStream): Log {
+  return pino(
+    {
+      level,
+      base: { app: 'close-incident' },
+      redact: {
+        paths: [
+          'token',
+          'headers.authorization',
+          'headers.d3key',
+          '*.token',
+          '*.headers.authorization',
+          'req.headers["x-slack-signature"]',
+          'note',
+          '*.note',
+        ],
+        censor: '[redacted]',
+      },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
+}
+
+/** Bolt's logger interface on top of pino, so Bolt's own lines come out as the same JSON. */
+export function boltLogger(log: Log): BoltLogger {
+  const child = log.child({ component: 'bolt' });
+  let level = LogLevel.INFO;
+  const text = (msg: unknown[]) => msg.map((m) => (m instanceof Error ? m.message : String(m))).join(' ');
+  return {
+    debug: (...m) => child.debug(text(m)),
+    info: (...m) => child.info(text(m)),
+    warn: (...m) => child.warn(text(m)),
+    error: (...m) => child.error(text(m)),
+    setLevel: (l) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+}

@@ -1,0 +1,52 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Prometheus metrics on a registry of our own (several app instances can share one test process). */
+export function createMetrics(sources: { queueDepth: () => number; pendingSummaries: () => Promise<number> }) {
+  const registry = new Registry();
+  const closures = new Counter({
+    name: 'close_incident_closures_total',
+    help: 'Close attempts by outcome (closed, already_closed, refused, failed, unknown) and error code',
+    labelNames: ['outcome', 'code'] as const,
+    registers: [registry],
+  });
+  const d3Latency = new Histogram({
+    name: 'close_incident_d3_call_seconds',
+    help: 'Time from the start of a close to D3’s final answer, retries included',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 60],
+    registers: [registry],
+  });
+  const ackLatency = new Histogram({
+    name: 'close_incident_ack_seconds',
+    help: 'Time from receiving a Slack request to acknowledging it',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'close_incident_d3_queue_depth',
+    help: 'Closes waiting for a D3 rate-limit slot',
+    registers: [registry],
+    collect() {
+      this.set(sources.queueDepth());
+    },
+  });
+  new Gauge({
+    name: 'close_incident_pending_summaries',
+    help: 'Confirmed closures whose summary is not yet posted',
+    registers: [registry],
+    async collect() {
+      this.set(await sources.pendingSummaries().catch(() => -1));
+    },
+  });
+  return {
+    registry,
+    observeClose(outcome: string, code: string | undefined, d3LatencyMs: number | undefined) {
+      closures.inc({ outcome, code: code ?? '' });
+      if (d3LatencyMs !== undefined) d3Latency.observe(d3LatencyMs / 1000);
+    },
+    observeAck(ms: number) {
+      ackLatency.observe(ms / 1000);
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { type App, SocketModeReceiver } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import type { Dispatcher } from 'undici';
+import { createApp } from './app.ts';
+import type { Config } from './config.ts';
+import { createD3Client } from './d3/client.ts';
+import { createD3Gateway } from './d3/gateway.ts';
+import { createRateLimiter } from './d3/rate-limit.ts';
+import { createCloseIncident } from './domain/close-incident.ts';
+import { createMappingCommands } from './domain/mapping.ts';
+import { createSummaryDeliverer } from './domain/summaries.ts';
+import { createIdentityResolver, loadUserMap } from './identity/user-map.ts';
+import type { ListenerDeps } from './listeners/deps.ts';
+import { createLog, type Log } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import { outcomeMessage } from './slack/messages.ts';
+import { SlackHttpReceiver, send, sendJson } from './slack/http-receiver.ts';
+import { createMetadataSealer } from './slack/metadata.ts';
+import { createSlackWeb } from './slack/web.ts';
+import { createStore } from './store/keyv-store.ts';
+
+export interface RuntimeOptions {
+  log?: Log;
+  /** undici dispatcher for D3 (tests may pass their own). */
+  d3Dispatcher?: Dispatcher;
+  /** How often the outbox is swept for summaries left unposted. */
+  outboxIntervalMs?: number;
+  /** How long a summary claim lives; a crashed holder's claim lapses after this. */
+  outboxClaimTtlMs?: number;
+}
+
+export interface Running {
+  app: App;
+  /** The HTTP port actually bound (Slack events in HTTP mode; probes in both modes). */
+  port: number;
+  mode: 'http' | 'socket';
+  log: Log;
+  stop(): Promise<void>;
+}
+
+/** Composition root: config → store, D3, Slack clients → use cases → Bolt app → listening. */
+export async function startBot(config: Config, opts: RuntimeOptions = {}): Promise<Running> {
+  const log = opts.log ?? createLog(config.logLevel);
+  const userMap = loadUserMap(config.userMapFile);
+  const store = await createStore(config.storeUrl, { log });
+  const instanceId = randomUUID();
+
+  const limiter = createRateLimiter({ maxRps: config.d3.maxRps, queueMax: config.d3.queueMax });
+  const d3 = createD3Gateway({
+    client: createD3Client({ ...config.d3, dispatcher: opts.d3Dispatcher }),
+    limiter,
+    retryDeadlineMs: config.d3.retryDeadlineMs,
+    log: log.child({ component: 'd3' }),
+  });
+
+  const web = new WebClient(config.slack.botToken.reveal(), {
+    slackApiUrl: config.slack.apiUrl,
+    retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 },
+    logger: undefined,
+  });
+  const slack = createSlackWeb(web, store, log);
+  const metrics = createMetrics({
+    queueDepth: () => d3.queueDepth(),
+    pendingSummaries: async () => (await store.outbox.list()).length,
+  });
+
+  const resolveIdentity = createIdentityResolver(userMap, config.d3.defaultSite, {
+    override: (id) => store.overrides.get(id),
+    email: (id) => slack.email(id),
+  });
+  const summaries = createSummaryDeliverer({
+    store,
+    post: (p) => slack.postSummary(p),
+    notifyNotPosted: (p, slackError) =>
+      slack.notifyUser(p.channelId, p.slackUserId, {
+        text: outcomeMessage(
+          { ok: true, closure: p.closure, delivery: { status: 'not_posted', channelId: p.channelId, slackError, willRetry: false } },
+          { incidentNumber: p.closure.incidentNumber, supportContact: config.supportContact },
+        ).text,
+      }),
+    log,
+    instanceId,
+    claimTtlMs: opts.outboxClaimTtlMs ?? 30_000,
+  });
+  const inFlight = new Set<Promise<unknown>>();
+  const closeNow = createCloseIncident({
+    rules: config.policy,
+    resolveIdentity,
+    isInAllowedGroup: (id) => slack.isInGroups(id, config.policy.allowedUserGroupIds),
+    d3,
+    store,
+    summaries,
+    log,
+    observe: metrics.observeClose,
+    // Longer than the longest close can take, so a lock never lapses under a live close.
+    lockTtlMs: config.d3.retryDeadlineMs + 3 * config.d3.timeoutMs + 30_000,
+  });
+  // Tracked so a graceful stop can wait for closures under way, in HTTP and Socket Mode alike.
+  const closeIncident: typeof closeNow = (req) => {
+    const work = closeNow(req);
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work)).catch(() => {});
+    return work;
+  };
+
+  const deps: ListenerDeps = {
+    rules: config.policy,
+    supportContact: config.supportContact,
+    log,
+    closeIncident,
+    mapping: createMappingCommands({ store, resolveIdentity, rules: config.policy }),
+    history: (n) => store.audit.history(n),
+    metadata: createMetadataSealer(config.slack.botToken.reveal()),
+    notifyUser: (c, u, m) => slack.notifyUser(c, u, m),
+    newRequestId: () => randomUUID(),
+  };
+
+  let ready = false;
+  const routes = {
+    '/healthz': (_req: unknown, res: Parameters<typeof send>[0]) => sendJson(res, { status: 'ok' }),
+    '/readyz': async (_req: unknown, res: Parameters<typeof send>[0]) => {
+      const storeOk = await store.ping();
+      sendJson(res, { ready: ready && storeOk, store: storeOk, config: true }, ready && storeOk ? 200 : 503);
+    },
+    '/metrics': async (_req: unknown, res: Parameters<typeof send>[0]) => {
+      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+    },
+  };
+  const http = new SlackHttpReceiver({
+    port: config.http.port,
+    host: config.http.host,
+    log,
+    routes,
+    slack: config.slack.appToken
+      ? undefined
+      : { signingSecret: config.slack.signingSecret!, onAck: (ms) => metrics.observeAck(ms) },
+  });
+  const socket = config.slack.appToken
+    ? new SocketModeReceiver({
+        appToken: config.slack.appToken.reveal(),
+        logger: undefined,
+        installerOptions: { clientOptions: { slackApiUrl: config.slack.apiUrl } },
+      })
+    : undefined;
+  const app = createApp(config, deps, socket ?? http);
+
+  if (socket) {
+    await http.start();
+    await app.start();
+  } else {
+    await app.start();
+  }
+  ready = true;
+  summaries.start(opts.outboxIntervalMs ?? 30_000);
+  log.info({ port: http.port, mode: socket ? 'socket' : 'http', store: config.storeUrl.split(':')[0] }, 'close-incident ready');
+
+  return {
+    app,
+    port: http.port,
+    mode: socket ? 'socket' : 'http',
+    log,
+    async stop() {
+      ready = false;
+      // Stop taking requests, then wait (bounded) for closures and their posts already under way.
+      if (socket) await app.stop();
+      await Promise.all([http.stop(config.shutdownTimeoutMs), settle(inFlight, config.shutdownTimeoutMs)]);
+      summaries.stop();
+      await d3.destroy();
+      await store.close();
+    },
+  };
+}
+
+async function settle(work: Set<Promise<unknown>>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  await Promise.race([Promise.allSettled([...work]), expired]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,225 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import type { Secret } from '../config.ts';
+import type { Log } from '../log.ts';
+
+export type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface HttpServerOptions {
+  port: number;
+  host: string;
+  log: Log;
+  /** GET routes: /healthz, /readyz, /metrics. */
+  routes: Record<string, Route>;
+  /** Verifies and dispatches Slack requests at POST /slack/events; absent in Socket Mode. */
+  slack?: { signingSecret: Secret; maxBodyBytes?: number; onAck?: (ms: number) => void };
+}
+
+const maxSkewS = 5 * 60;
+const ackTimeoutMs = 3_000;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One node:http server for Slack's requests and the operator's probes. We own the request path
+ * instead of Bolt's HTTPReceiver so that every malformed or hostile request gets a 4xx (never a
+ * 500), bodies are capped, and in-flight closures can be awaited on shutdown.
+ */
+export class SlackHttpReceiver implements Receiver {
+  #app: App | undefined;
+  #server: Server | undefined;
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly o: HttpServerOptions) {}
+
+  init(app: App): void {
+    this.#app = app;
+  }
+
+  async start(): Promise<Server> {
+    const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
+      this.#handle(req, res).catch((e) => {
+        this.o.log.error({ err: e }, 'request handling failed');
+        if (!res.headersSent) send(res, 400, 'bad request');
+      });
+    });
+    server.on('clientError', (_e, socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.o.port, this.o.host, () => resolve());
+    });
+    this.#server = server;
+    return server;
+  }
+
+  get port(): number {
+    return (this.#server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  /** Stops taking requests, then waits (up to timeoutMs) for closures already under way. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const drained = Promise.allSettled([...this.#inFlight]);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([drained, expired]);
+    clearTimeout(timer);
+    server.closeAllConnections();
+    await closed;
+    this.#server = undefined;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (req.method === 'GET' && this.o.routes[path]) return void (await this.o.routes[path](req, res));
+    if (path !== '/slack/events' || !this.o.slack) return send(res, 404, 'not found');
+    if (req.method !== 'POST') return send(res, 405, 'method not allowed');
+    try {
+      const raw = await readBody(req, this.o.slack.maxBodyBytes ?? 1024 * 1024);
+      verifySignature(req, raw, this.o.slack.signingSecret);
+      const body = parseBody(req.headers['content-type'], raw);
+      if (body.ssl_check === '1') return send(res, 200, '');
+      if (body.type === 'url_verification' && typeof body.challenge === 'string') return sendJson(res, { challenge: body.challenge });
+      await this.#dispatch(req, res, body);
+    } catch (e) {
+      if (e instanceof HttpError) {
+        this.o.log.warn({ status: e.status, reason: e.message }, 'Slack request refused');
+        if (!res.headersSent) send(res, e.status, e.message);
+        return;
+      }
+      throw e;
+    }
+  }
+
+  async #dispatch(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): Promise<void> {
+    const app = this.#app;
+    if (!app) throw new HttpError(503, 'not ready');
+    const started = performance.now();
+    let acked = false;
+    const timer = setTimeout(() => {
+      // Nothing acknowledged in Slack's window: answer anyway so Slack shows the user something.
+      if (!acked && !res.headersSent) {
+        acked = true;
+        this.o.log.warn('request not acknowledged within 3 seconds');
+        send(res, 200, '');
+      }
+    }, ackTimeoutMs);
+    const event: ReceiverEvent = {
+      body,
+      retryNum: numberHeader(req.headers['x-slack-retry-num']),
+      retryReason: stringHeader(req.headers['x-slack-retry-reason']),
+      ack: async (response?: unknown) => {
+        if (acked) return;
+        acked = true;
+        clearTimeout(timer);
+        if (response === undefined || response === '') send(res, 200, '');
+        else if (typeof response === 'string') send(res, 200, response);
+        else sendJson(res, response);
+        this.o.slack?.onAck?.(performance.now() - started);
+      },
+    };
+    const work = app.processEvent(event).finally(() => clearTimeout(timer));
+    this.#inFlight.add(work);
+    try {
+      await work;
+    } catch (e) {
+      this.o.log.error({ err: e }, 'listener failed');
+      if (!acked && !res.headersSent) {
+        acked = true;
+        send(res, 200, 'Something went wrong on our side; nothing was closed. Please try again.');
+      }
+    } finally {
+      this.#inFlight.delete(work);
+    }
+    if (!acked && !res.headersSent) {
+      // No listener matched (an unknown command or payload type): a polite 404, never a hang.
+      clearTimeout(timer);
+      send(res, 404, 'unsupported request');
+    }
+  }
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    throw new HttpError(413, 'body too large');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpError(413, 'body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function verifySignature(req: IncomingMessage, raw: Buffer, secret: Secret): void {
+  const ts = stringHeader(req.headers['x-slack-request-timestamp']);
+  const sig = stringHeader(req.headers['x-slack-signature']);
+  if (!ts || !sig || !/^\d{1,12}$/.test(ts)) throw new HttpError(401, 'missing or malformed signature headers');
+  if (Math.abs(Date.now() / 1000 - Number(ts)) > maxSkewS) throw new HttpError(401, 'stale request timestamp');
+  const hmac = createHmac('sha256', secret.reveal()).update(`v0:${ts}:`).update(raw).digest('hex');
+  const expected = Buffer.from(`v0=${hmac}`);
+  const given = Buffer.from(sig);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new HttpError(401, 'bad signature');
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseBody(contentType: string | undefined, raw: Buffer): Record<string, unknown> {
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    throw new HttpError(400, 'body is not UTF-8');
+  }
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type === 'application/json') return asObject(parseJson(text));
+  if (type !== 'application/x-www-form-urlencoded') throw new HttpError(415, 'unsupported content type');
+  const form = Object.fromEntries(new URLSearchParams(text));
+  if (typeof form.payload === 'string') return asObject(parseJson(form.payload));
+  return form;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'payload is not JSON');
+  }
+}
+
+function asObject(v: unknown): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HttpError(400, 'payload is not an object');
+  return v as Record<string, unknown>;
+}
+
+const stringHeader = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+const numberHeader = (v: string | string[] | undefined) => {
+  const n = Number(stringHeader(v));
+  return Number.isInteger(n) ? n : undefined;
+};
+
+export function send(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(text);
+}
+
+export function sendJson(res: ServerResponse, body: unknown, status = 200): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+}

@@ -1,0 +1,18 @@
+import type { ViewOutput } from '@slack/bolt';
+import { ids } from '../ids.ts';
+
+/**
+ * The two fields of a submitted close modal. Modal input arrives as typed (no Slack escaping);
+ * an optional input left empty arrives as null.
+ */
+export function readCloseModal(view: ViewOutput): { incidentNumber: string; note: string } {
+  const values = view.state?.values ?? {};
+  const text = (block: string, action: string) => {
+    const v = values[block]?.[action]?.value;
+    return typeof v === 'string' ? v : '';
+  };
+  return {
+    incidentNumber: text(ids.incidentBlock, ids.incidentInput).trim(),
+    note: text(ids.noteBlock, ids.noteInput).trim(),
+  };
+}

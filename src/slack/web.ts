@@ -1,0 +1,101 @@
+import type { WebClient } from '@slack/web-api';
+import type { PostResult } from '../domain/summaries.ts';
+import type { PendingSummary } from '../domain/types.ts';
+import type { Log } from '../log.ts';
+import type { Store } from '../store/ports.ts';
+import { closureSummary } from './blocks.ts';
+
+/** Slack errors that no retry will fix; anything else (network, 5xx, rate limits) is retried later. */
+const permanentErrors = new Set([
+  'not_in_channel',
+  'channel_not_found',
+  'is_archived',
+  'msg_too_long',
+  'msg_blocks_too_long',
+  'invalid_blocks',
+  'no_text',
+  'restricted_action',
+  'restricted_action_read_only_channel',
+  'restricted_action_thread_only_channel',
+  'restricted_action_non_threadable_channel',
+  'cannot_reply_to_message',
+  'invalid_auth',
+  'not_authed',
+  'token_revoked',
+  'account_inactive',
+  'missing_scope',
+]);
+
+export type Message = { text: string; blocks?: unknown[] };
+
+const emailTtlMs = 60 * 60 * 1000;
+const groupTtlMs = 5 * 60 * 1000;
+
+/** The Web API calls the bot makes outside Bolt's listener helpers. */
+export function createSlackWeb(client: WebClient, store: Store, log: Log) {
+  return {
+    async postSummary(p: PendingSummary): Promise<PostResult> {
+      const msg = closureSummary({ closure: p.closure, slackUserId: p.slackUserId, d3Username: p.d3Username });
+      try {
+        // No link_names, no unfurls: the summary must not ping or preview anything the note contains.
+        await client.chat.postMessage({ channel: p.channelId, ...msg, unfurl_links: false, unfurl_media: false } as never);
+        return { ok: true };
+      } catch (e) {
+        const slackError = slackErrorOf(e);
+        return { ok: false, slackError, permanent: permanentErrors.has(slackError) };
+      }
+    },
+
+    /** Tells one analyst something in the channel they are in; a DM when the bot cannot post there. */
+    async notifyUser(channelId: string, userId: string, msg: Message): Promise<void> {
+      try {
+        await client.chat.postEphemeral({ channel: channelId, user: userId, ...msg } as never);
+      } catch (e) {
+        log.warn({ slackError: slackErrorOf(e), channel: channelId }, 'ephemeral failed; sending a DM instead');
+        await client.chat.postMessage({ channel: userId, ...msg } as never);
+      }
+    },
+
+    async email(userId: string): Promise<string | undefined> {
+      const cached = await store.cache.get<{ email?: string }>('email', userId);
+      if (cached) return cached.email;
+      try {
+        const res = await client.users.info({ user: userId });
+        const email = res.user?.profile?.email;
+        await store.cache.set('email', userId, { email }, emailTtlMs);
+        return email;
+      } catch (e) {
+        log.warn({ slackError: slackErrorOf(e) }, 'users.info failed; cannot match the user by email');
+        return undefined;
+      }
+    },
+
+    async isInGroups(userId: string, groupIds: readonly string[]): Promise<boolean> {
+      for (const group of groupIds) {
+        let members = await store.cache.get<string[]>('usergroup', group);
+        if (!members) {
+          try {
+            members = (await client.usergroups.users.list({ usergroup: group })).users ?? [];
+            await store.cache.set('usergroup', group, members, groupTtlMs);
+          } catch (e) {
+            log.error({ slackError: slackErrorOf(e), group }, 'usergroups.users.list failed; check the usergroups:read scope');
+            continue;
+          }
+        }
+        if (members.includes(userId)) return true;
+      }
+      return false;
+    },
+  };
+}
+
+export type SlackWeb = ReturnType<typeof createSlackWeb>;
+
+export function slackErrorOf(e: unknown): string {
+  const data = (e as { data?: { error?: unknown } })?.data;
+  if (typeof data?.error === 'string') return data.error;
+  const code = (e as { code?: unknown })?.code;
+  if (code === 'slack_webapi_rate_limited_error') return 'ratelimited';
+  if (code === 'slack_webapi_http_error') return 'slack_http_error';
+  return 'slack_unreachable';
+}
