@@ -212,7 +212,7 @@ async function openRedis(url: string, opts: StoreOptions, secrets: string[]): Pr
   try {
     await client.connect();
   } catch (e) {
-    client.destroy();
+    if (client.isOpen) client.destroy();
     throw new Error(`store: cannot connect to ${redactUrl(url)}: ${redact(messageOf(e), secrets)}`);
   }
   const keyv = new Keyv(new KeyvRedis(client, { throwOnErrors: true, throwOnConnectError: true }), {

@@ -1,0 +1,373 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createClient } from '@keyv/redis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { AuditRecord, PendingSummary } from '../../src/domain/types.ts';
+import { createStore } from '../../src/store/keyv-store.ts';
+import type { Store } from '../../src/store/ports.ts';
+import { type RedisServer, redisAvailable, startRedis } from '../support/redis.ts';
+
+const storeModule = fileURLToPath(new URL('../../src/store/keyv-store.ts', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const pending = (id: string, createdAt = '2024-05-26T10:00:00.000Z'): PendingSummary => ({
+  id,
+  channelId: 'C1234',
+  slackUserId: 'U1234',
+  d3Username: 'jdoe',
+  closure: { incidentNumber: '20200526-23', site: 'Security Operations', note: 'False positive' },
+  requestId: `req-${id}`,
+  createdAt,
+});
+
+const auditRecord = (i: number, incidentNumber = '20200526-23'): AuditRecord => ({
+  at: new Date(Date.UTC(2024, 4, 26, 10, 0, i)).toISOString(),
+  requestId: `req-${i}`,
+  incidentNumber,
+  slackUserId: 'U1234',
+  noteLength: 14,
+  noteSha256: 'abc',
+  outcome: 'closed',
+});
+
+interface Backend {
+  name: string;
+  skip: boolean;
+  /** Data outlives the store object (a file, or a server). */
+  durable: boolean;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** A URL with nothing in it yet. */
+  fresh(): Promise<string>;
+}
+
+const memory: Backend = {
+  name: 'memory://',
+  skip: false,
+  durable: false,
+  start: async () => {},
+  stop: async () => {},
+  fresh: async () => 'memory://',
+};
+
+let sqliteDir = '';
+let sqliteFiles = 0;
+const sqlite: Backend = {
+  name: 'sqlite://',
+  skip: false,
+  durable: true,
+  start: async () => {
+    sqliteDir = mkdtempSync(join(tmpdir(), 'ci-store-'));
+  },
+  stop: async () => rmSync(sqliteDir, { recursive: true, force: true }),
+  fresh: async () => `sqlite://${join(sqliteDir, String(++sqliteFiles), 'close-incident.sqlite')}`,
+};
+
+let server: RedisServer | undefined;
+let admin: ReturnType<typeof createClient> | undefined;
+const redis: Backend = {
+  name: 'redis://',
+  skip: !redisAvailable(),
+  durable: true,
+  start: async () => {
+    server = await startRedis();
+    if (!server) throw new Error('redis-server is required here');
+    admin = createClient({ url: server.url });
+    await admin.connect();
+  },
+  stop: async () => {
+    await admin?.close();
+    await server?.stop();
+  },
+  fresh: async () => {
+    await admin!.flushDb();
+    return server!.url;
+  },
+};
+
+for (const backend of [memory, sqlite, redis]) {
+  describe.skipIf(backend.skip)(`store contract on ${backend.name}`, () => {
+    let url = '';
+    const opened: Store[] = [];
+    const open = async () => {
+      const store = await createStore(url);
+      opened.push(store);
+      return store;
+    };
+
+    beforeAll(() => backend.start());
+    afterAll(() => backend.stop());
+    beforeEach(async () => {
+      url = await backend.fresh();
+    });
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+    });
+
+    it('gives a lock to exactly one of 20 concurrent callers and shows the others its holder', async () => {
+      const store = await open();
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.locks.acquire('incident:20200526-23', `holder-${i}`, 5_000)),
+      );
+      const winners = results.flatMap((r, i) => (r.acquired ? [`holder-${i}`] : []));
+      expect(winners).toHaveLength(1);
+      expect(results.filter((r) => !r.acquired)).toEqual(Array(19).fill({ acquired: false, holder: winners[0] }));
+    });
+
+    it('ignores a release by someone who does not hold the lock', async () => {
+      const store = await open();
+      expect(await store.locks.acquire('incident:1', 'alice', 5_000)).toEqual({ acquired: true });
+      await store.locks.release('incident:1', 'bob');
+      expect(await store.locks.acquire('incident:1', 'carol', 5_000)).toEqual({ acquired: false, holder: 'alice' });
+      await store.locks.release('incident:1', 'alice');
+      expect(await store.locks.acquire('incident:1', 'carol', 5_000)).toEqual({ acquired: true });
+    });
+
+    it('frees a lock once its TTL has passed', async () => {
+      const store = await open();
+      expect(await store.locks.acquire('incident:2', 'alice', 150)).toEqual({ acquired: true });
+      expect(await store.locks.acquire('incident:2', 'bob', 150)).toEqual({ acquired: false, holder: 'alice' });
+      await sleep(300);
+      expect(await store.locks.acquire('incident:2', 'bob', 150)).toEqual({ acquired: true });
+    });
+
+    it('answers true to exactly one of 20 concurrent once() calls, and again after the TTL', async () => {
+      const store = await open();
+      const firsts = await Promise.all(Array.from({ length: 20 }, () => store.once('request:T1', 200)));
+      expect(firsts.filter(Boolean)).toHaveLength(1);
+      expect(await store.once('request:T2', 200)).toBe(true);
+      await sleep(350);
+      expect(await store.once('request:T1', 200)).toBe(true);
+    });
+
+    it('lists pending summaries oldest first, overwrites by id and removes them', async () => {
+      const store = await open();
+      await Promise.all([
+        store.outbox.put(pending('b', '2024-05-26T10:00:02.000Z')),
+        store.outbox.put(pending('a', '2024-05-26T10:00:01.000Z')),
+        store.outbox.put(pending('c', '2024-05-26T10:00:03.000Z')),
+      ]);
+      await store.outbox.put({ ...pending('b', '2024-05-26T10:00:02.000Z'), channelId: 'C9999' });
+      expect((await store.outbox.list()).map((r) => [r.id, r.channelId])).toEqual([
+        ['a', 'C1234'],
+        ['b', 'C9999'],
+        ['c', 'C1234'],
+      ]);
+      await store.outbox.remove('b');
+      await store.outbox.remove('never-there');
+      expect(await store.outbox.list()).toEqual([
+        pending('a', '2024-05-26T10:00:01.000Z'),
+        pending('c', '2024-05-26T10:00:03.000Z'),
+      ]);
+    });
+
+    it('returns audit history newest first and keeps at most 200 records per incident', async () => {
+      const store = await open();
+      await Promise.all(Array.from({ length: 210 }, (_, i) => store.audit.append(auditRecord(i))));
+      await store.audit.append(auditRecord(0, '20200526-24'));
+      const all = await store.audit.history('20200526-23', 1_000);
+      expect(all).toHaveLength(200);
+      expect(new Set(all.map((r) => r.requestId)).size).toBe(200);
+      expect((await store.audit.history('20200526-24')).map((r) => r.incidentNumber)).toEqual(['20200526-24']);
+      expect(await store.audit.history('20200526-99')).toEqual([]);
+    });
+
+    it('keeps appends in order and limits history to 20 by default', async () => {
+      const store = await open();
+      for (let i = 0; i < 25; i++) await store.audit.append(auditRecord(i));
+      const recent = await store.audit.history('20200526-23');
+      expect(recent.map((r) => r.requestId)).toEqual(Array.from({ length: 20 }, (_, i) => `req-${24 - i}`));
+      expect((await store.audit.history('20200526-23', 2)).map((r) => r.requestId)).toEqual(['req-24', 'req-23']);
+      expect(recent[0]).toEqual(auditRecord(24));
+    });
+
+    it('forgets a cached value after its TTL and keeps namespaces apart', async () => {
+      const store = await open();
+      await store.cache.set('email', 'U1234', 'jdoe@example.com', 150);
+      await store.cache.set('group', 'U1234', ['U1', 'U2'], 5_000);
+      expect(await store.cache.get<string>('email', 'U1234')).toBe('jdoe@example.com');
+      expect(await store.cache.get<string[]>('group', 'U1234')).toEqual(['U1', 'U2']);
+      await sleep(300);
+      expect(await store.cache.get('email', 'U1234')).toBeUndefined();
+      expect(await store.cache.get<string[]>('group', 'U1234')).toEqual(['U1', 'U2']);
+    });
+
+    it('sets, reads and deletes a mapping override', async () => {
+      const store = await open();
+      const override = {
+        username: 'jdoe',
+        site: 'Security Operations',
+        setBy: 'UADMIN',
+        setAt: '2024-05-26T10:00:00Z',
+      };
+      expect(await store.overrides.get('U1234')).toBeUndefined();
+      await store.overrides.set('U1234', override);
+      expect(await store.overrides.get('U1234')).toEqual(override);
+      expect(await store.overrides.delete('U1234')).toBe(true);
+      expect(await store.overrides.delete('U1234')).toBe(false);
+      expect(await store.overrides.get('U1234')).toBeUndefined();
+    });
+
+    it('answers ping while open', async () => {
+      const store = await open();
+      expect(await store.ping()).toBe(true);
+    });
+
+    it.skipIf(!backend.durable)(
+      'shows pending summaries and overrides to a store reopened on the same URL',
+      async () => {
+        const first = await open();
+        await first.outbox.put(pending('p1'));
+        await first.overrides.set('U1234', { username: 'jdoe', setBy: 'UADMIN', setAt: '2024-05-26T10:00:00Z' });
+        await first.audit.append(auditRecord(1));
+        await first.close();
+        opened.splice(opened.indexOf(first), 1);
+        const second = await open();
+        expect(await second.outbox.list()).toEqual([pending('p1')]);
+        expect(await second.overrides.get('U1234')).toMatchObject({ username: 'jdoe' });
+        expect(await second.audit.history('20200526-23')).toEqual([auditRecord(1)]);
+      },
+    );
+  });
+}
+
+describe('store on sqlite://', () => {
+  beforeAll(() => sqlite.start());
+  afterAll(() => sqlite.stop());
+
+  it('creates the parent directory of the file', async () => {
+    const file = join(sqliteDir, 'nested', 'deeper', 'close-incident.sqlite');
+    const store = await createStore(`sqlite://${file}`);
+    await store.outbox.put(pending('p1'));
+    await store.close();
+    expect(existsSync(file)).toBe(true);
+  });
+
+  it('keeps a pending summary when the process is killed right after put resolves', async () => {
+    const url = await sqlite.fresh();
+    const script = join(sqliteDir, 'put-then-die.mts');
+    writeFileSync(
+      script,
+      [
+        `const { createStore } = await import(${JSON.stringify(pathToFileURL(storeModule).href)});`,
+        'const store = await createStore(process.argv[2]);',
+        'await store.outbox.put(JSON.parse(process.argv[3]));',
+        "process.kill(process.pid, 'SIGKILL');",
+      ].join('\n'),
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script, url, JSON.stringify(pending('killed'))], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once('exit', (c, s) => resolve([c, s])),
+    );
+    expect({ code, signal, stderr }).toEqual({ code: null, signal: 'SIGKILL', stderr: '' });
+    const store = await createStore(url);
+    expect(await store.outbox.list()).toEqual([pending('killed')]);
+    await store.close();
+  });
+});
+
+describe.skipIf(redis.skip)('store on redis:// shared by several instances', () => {
+  let url = '';
+  const opened: Store[] = [];
+  const open = async (at = url, log?: { warn: () => void; info: () => void }) => {
+    const store = await createStore(at, { log });
+    opened.push(store);
+    return store;
+  };
+
+  beforeAll(() => redis.start());
+  afterAll(() => redis.stop());
+  beforeEach(async () => {
+    url = await redis.fresh();
+  });
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
+
+  it('gives a lock to exactly one of 20 callers racing from two instances', async () => {
+    const [a, b] = [await open(), await open()];
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).locks.acquire('incident:20200526-23', `holder-${i}`, 5_000)),
+    );
+    expect(results.filter((r) => r.acquired)).toHaveLength(1);
+    const firsts = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).once('request:T1', 5_000)));
+    expect(firsts.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('shows outbox, overrides and audit written by one instance to the other', async () => {
+    const [a, b] = [await open(), await open()];
+    await a.outbox.put(pending('p1'));
+    await a.overrides.set('U1234', { username: 'jdoe', setBy: 'UADMIN', setAt: '2024-05-26T10:00:00Z' });
+    await a.audit.append(auditRecord(1));
+    expect(await b.outbox.list()).toEqual([pending('p1')]);
+    expect(await b.overrides.get('U1234')).toMatchObject({ username: 'jdoe' });
+    expect(await b.audit.history('20200526-23')).toEqual([auditRecord(1)]);
+    await b.outbox.remove('p1');
+    expect(await b.overrides.delete('U1234')).toBe(true);
+    expect(await a.outbox.list()).toEqual([]);
+    expect(await a.overrides.get('U1234')).toBeUndefined();
+  });
+
+  it('keeps every key under ci: with TTLs on locks, once and caches but not on overrides', async () => {
+    const store = await open();
+    await store.locks.acquire('incident:1', 'alice', 60_000);
+    await store.once('request:T1', 60_000);
+    await store.outbox.put(pending('p1'));
+    await store.audit.append(auditRecord(1));
+    await store.cache.set('email', 'U1234', 'jdoe@example.com', 60_000);
+    await store.overrides.set('U1234', { username: 'jdoe', setBy: 'UADMIN', setAt: '2024-05-26T10:00:00Z' });
+    const keys = (await admin!.keys('*')).sort();
+    expect(keys).toEqual([
+      'ci:audit:20200526-23',
+      'ci:cache:email:U1234',
+      'ci:lock:incident:1',
+      'ci:map:U1234',
+      'ci:once:request:T1',
+      'ci:outbox',
+    ]);
+    const ttls = Object.fromEntries(await Promise.all(keys.map(async (k) => [k, await admin!.pTTL(k)])));
+    expect(ttls).toMatchObject({ 'ci:map:U1234': -1, 'ci:outbox': -1 });
+    for (const k of ['ci:audit:20200526-23', 'ci:cache:email:U1234', 'ci:lock:incident:1', 'ci:once:request:T1']) {
+      expect(ttls[k]).toBeGreaterThan(0);
+    }
+  });
+
+  it('rejects calls without crashing and reports ping false while Redis is down', async () => {
+    const own = await startRedis();
+    const log = { warn: vi.fn(), info: vi.fn() };
+    const store = await open(own!.url, log);
+    expect(await store.ping()).toBe(true);
+    await own!.stop();
+    await sleep(100);
+    await expect(store.locks.acquire('incident:1', 'alice', 5_000)).rejects.toThrow(/store: locks.acquire failed/);
+    await expect(store.outbox.put(pending('p1'))).rejects.toBeInstanceOf(Error);
+    await expect(store.cache.get('email', 'U1234')).rejects.toBeInstanceOf(Error);
+    expect(await store.ping()).toBe(false);
+    expect(log.warn).toHaveBeenCalledTimes(1);
+  });
+
+  it('does not put the password of the URL in its errors', async () => {
+    const port = new URL(url).port;
+    const refused = createStore('redis://:hunter2@127.0.0.1:1/0');
+    await expect(refused).rejects.toThrow(/cannot connect to redis:\/\/:\*\*\*@127\.0\.0\.1:1\/0/);
+    await expect(refused).rejects.not.toThrow(/hunter2/);
+    const wrongPassword = createStore(`redis://:hunter2@127.0.0.1:${port}/0`);
+    await expect(wrongPassword).rejects.toThrow(/store: cannot connect/);
+    await expect(wrongPassword).rejects.not.toThrow(/hunter2/);
+  });
+});
+
+describe('createStore', () => {
+  it('refuses a URL scheme it does not know', async () => {
+    await expect(createStore('postgres://localhost/ci')).rejects.toThrow(/unsupported URL scheme 'postgres'/);
+  });
+});
