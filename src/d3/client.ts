@@ -1,0 +1,190 @@
+import { Agent, type Dispatcher, request } from 'undici';
+import type { Secret } from '../config.ts';
+import { CloseError, isCloseError } from '../domain/errors.ts';
+import { type CloseCommandName, type D3Closure, parseCloseReply, parseStateReply, statusError } from './reply.ts';
+import type { CloseCommand, IncidentState } from './types.ts';
+
+export interface D3ClientOptions {
+  /** Scheme, host and any instance path, e.g. `https://soar.example/Prod` (a trailing slash is fine). */
+  baseUrl: string;
+  /** Application namespace, normally `VSOC`. */
+  namespace: string;
+  /** Webhook key of the close command. */
+  apiKey: Secret;
+  /** Webhook key of getIncidentStaticField (D3 issues one key per command). */
+  stateApiKey: Secret;
+  /** Header that carries the key; D3's UI calls it "Request Header Key" (usually `d3key`). */
+  keyHeader: string;
+  /** Both the wait for response headers and the longest pause while reading the body. */
+  timeoutMs: number;
+  closeCommand: CloseCommandName;
+  /** Injected in tests (MockAgent); when omitted the client owns a keep-alive Agent and destroy() closes it. */
+  dispatcher?: Dispatcher;
+  /** Replies larger than this are refused as d3_bad_reply. Default 1 MiB. */
+  maxBodyBytes?: number;
+}
+
+export interface StateQuery {
+  username: string;
+  site: string;
+  incidentNumber: string;
+  requestId: string;
+}
+
+export interface D3Client {
+  /** One POST of the close command; throws CloseError. Never retries (see gateway.ts). */
+  close(cmd: CloseCommand): Promise<D3Closure>;
+  getState(q: StateQuery): Promise<IncidentState>;
+  destroy(): Promise<void>;
+}
+
+export const STATE_COMMAND = 'getIncidentStaticField';
+
+/** The one place that knows D3's URL shape: `${base}/${namespace}/api/Command/${name}`. */
+export function commandUrl(baseUrl: string, namespace: string, name: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(namespace)}/api/Command/${name}`;
+}
+
+/**
+ * CloseIncident takes only `Incident Note` in D3's docs (it acts on a playbook's runtime incident), so
+ * `Incident Number` is our addition; CloseIncidentInBulk is the documented by-number alternative and
+ * appends the note to the Conclusion.
+ */
+export function closeBody(command: CloseCommandName, cmd: CloseCommand): object {
+  const { username: Username, site: Site, incidentNumber, note } = cmd;
+  if (command === 'CloseIncident') {
+    return { Username, Site, CommandParams: { 'Incident Number': incidentNumber, 'Incident Note': note } };
+  }
+  return {
+    Username,
+    Site,
+    CommandParams: {
+      'Incident Numbers': [incidentNumber],
+      Conclusion: note,
+      'Bypass Required Pending Tasks': false,
+      Username,
+    },
+  };
+}
+
+export function stateBody(q: StateQuery): object {
+  return { Username: q.username, Site: q.site, CommandParams: { 'Incident Number': q.incidentNumber } };
+}
+
+// Failures that happen before a byte of the request leaves: D3 certainly did not act, so a retry is safe.
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+]);
+
+function isNotSent(e: unknown): boolean {
+  if (e instanceof AggregateError && e.errors.length > 0) return e.errors.every(isNotSent);
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (NOT_SENT_CODES.has(code) || /^(ERR_TLS_|ERR_SSL_|CERT_)/.test(code))) return true;
+  return e instanceof Error && e.cause !== undefined && e.cause !== e && isNotSent(e.cause);
+}
+
+/** A plain Error with name, code and message only: undici errors can hold sockets and request options. */
+function safeCause(e: unknown, scrub: (s: string) => string): Error {
+  const src = e instanceof Error ? e : new Error(String(e));
+  const code = (src as { code?: unknown }).code;
+  const out = new Error(scrub(`${src.name}${typeof code === 'string' ? ` ${code}` : ''}: ${src.message}`));
+  if (typeof code === 'string') Object.assign(out, { code });
+  return out;
+}
+
+function transportError(e: unknown, scrub: (s: string) => string): CloseError {
+  const cause = safeCause(e, scrub);
+  const code = (cause as { code?: string }).code;
+  if (code === 'UND_ERR_INVALID_ARG') return new CloseError('internal', { reason: cause.message }, { cause });
+  if (isNotSent(e)) return new CloseError('d3_unreachable', { notSent: true, reason: code }, { cause });
+  // Headers/body timeout, reset or abort after the request was written: D3 may have closed the incident.
+  return new CloseError('d3_outcome_unknown', { reason: code ?? cause.message }, { cause });
+}
+
+export function createD3Client(o: D3ClientOptions): D3Client {
+  const owned = o.dispatcher ? undefined : new Agent({ keepAliveTimeout: 10_000, connections: 32 });
+  const dispatcher = o.dispatcher ?? (owned as Agent);
+  const maxBody = o.maxBodyBytes ?? 1024 * 1024;
+  const keys = [o.apiKey, o.stateApiKey].map((k) => k.reveal()).filter((k) => k.length >= 4);
+  const scrub = (s: string) => keys.reduce((acc, k) => acc.split(k).join('[redacted]'), s);
+
+  /** Never lets the key out through D3's own echo of it, however unlikely. */
+  function redacted(e: CloseError): CloseError {
+    const d3Message = e.detail.d3Message;
+    if (d3Message === undefined || scrub(d3Message) === d3Message) return e;
+    return new CloseError(e.code, { ...e.detail, d3Message: scrub(d3Message) }, { cause: e.cause });
+  }
+
+  async function post(name: string, key: Secret, body: object) {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(commandUrl(o.baseUrl, o.namespace, name), {
+        method: 'POST',
+        dispatcher,
+        headersTimeout: o.timeoutMs,
+        bodyTimeout: o.timeoutMs,
+        // A guard against a reply that trickles in forever; each pause is already bounded by bodyTimeout.
+        signal: AbortSignal.timeout(o.timeoutMs * 3),
+        headers: { 'content-type': 'application/json', accept: 'application/json', [o.keyHeader]: key.reveal() },
+        body: JSON.stringify(body),
+      });
+    } catch (e) {
+      throw transportError(e, scrub);
+    }
+    const status = res.statusCode;
+    const headers = res.headers;
+    try {
+      const declared = Number(headers['content-length']);
+      if (declared > maxBody) throw tooLarge(status);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > maxBody) throw tooLarge(status);
+        chunks.push(chunk);
+      }
+      return { status, headers, text: Buffer.concat(chunks).toString('utf8') };
+    } catch (e) {
+      res.body.destroy();
+      if (isCloseError(e)) throw e;
+      // The status line arrived; when it already says "not acted on" (429, 503, 4xx) that still holds.
+      if (status === 429 || status === 503 || (status >= 400 && status < 500)) throw statusError(status, '', headers);
+      throw transportError(e, scrub);
+    }
+  }
+
+  const tooLarge = (status: number) =>
+    new CloseError('d3_bad_reply', { status, reason: `reply larger than ${maxBody} bytes` });
+
+  return {
+    async close(cmd) {
+      const res = await post(o.closeCommand, o.apiKey, closeBody(o.closeCommand, cmd));
+      try {
+        return parseCloseReply(res.status, res.text, { ...cmd, command: o.closeCommand }, res.headers);
+      } catch (e) {
+        throw isCloseError(e) ? redacted(e) : e;
+      }
+    },
+    async getState(q) {
+      const res = await post(STATE_COMMAND, o.stateApiKey, stateBody(q));
+      try {
+        return parseStateReply(res.status, res.text, q.incidentNumber, res.headers);
+      } catch (e) {
+        throw isCloseError(e) ? redacted(e) : e;
+      }
+    },
+    async destroy() {
+      await owned?.close();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { CloseError } from '../domain/errors.ts';
+
+/** Time source for the limiter; tests pass a virtual one. */
+export interface LimiterClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface RateLimiterOptions {
+  /** Calls allowed to start in any one-second window (D3 documents 50/s for the whole API). */
+  maxRps: number;
+  /** Callers allowed to wait; one more is refused at once with `queue_full`. */
+  queueMax: number;
+  clock?: LimiterClock;
+}
+
+export interface RateLimiter {
+  /** Resolves when the caller may start its call; rejects with `queue_full` or, after close(), `d3_unavailable`. */
+  acquire(): Promise<void>;
+  /** Callers waiting for a slot. */
+  depth(): number;
+  /** Refuses new callers and answers every waiting one, so no request is dropped silently. */
+  close(): void;
+}
+
+const realClock: LimiterClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+const WINDOW_MS = 1000;
+
+/**
+ * Sliding-window limiter per process: it remembers the start times of the last `maxRps` calls, so no
+ * one-second window ever holds more than `maxRps` starts (a token bucket can let 2× through at a
+ * window edge). Waiting callers are served strictly first in, first out.
+ */
+export function createRateLimiter(o: RateLimiterOptions): RateLimiter {
+  const clock = o.clock ?? realClock;
+  const starts: number[] = [];
+  const waiting: Array<{ resolve: () => void; reject: (e: CloseError) => void }> = [];
+  let timer: unknown;
+  let closed = false;
+
+  function tryStart(): boolean {
+    const t = clock.now();
+    while (starts.length > 0 && (starts[0] ?? 0) <= t - WINDOW_MS) starts.shift();
+    if (starts.length >= o.maxRps) return false;
+    starts.push(t);
+    return true;
+  }
+
+  function drain(): void {
+    timer = undefined;
+    while (waiting.length > 0 && tryStart()) waiting.shift()?.resolve();
+    if (waiting.length > 0) {
+      const wait = Math.max(1, (starts[0] ?? clock.now()) + WINDOW_MS - clock.now());
+      timer = clock.setTimeout(drain, wait);
+    }
+  }
+
+  return {
+    acquire() {
+      if (closed) return Promise.reject(shuttingDown());
+      if (waiting.length === 0 && tryStart()) return Promise.resolve();
+      if (waiting.length >= o.queueMax) {
+        return Promise.reject(new CloseError('queue_full', { reason: `${waiting.length} calls already wait for D3` }));
+      }
+      return new Promise<void>((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        if (timer === undefined) drain();
+      });
+    },
+    depth: () => waiting.length,
+    close() {
+      closed = true;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      timer = undefined;
+      for (const w of waiting.splice(0)) w.reject(shuttingDown());
+    },
+  };
+}
+
+const shuttingDown = () => new CloseError('d3_unavailable', { notSent: true, reason: 'shutting down' });
