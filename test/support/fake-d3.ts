@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One scripted reply. Without status/body/fixture it is the default reply (delayed or cut as asked). */
+export interface Step {
+  status?: number;
+  body?: string | object;
+  /** File under test/fixtures/d3; its incident number 20200526-23 becomes the requested one. */
+  fixture?: string;
+  delayMs?: number;
+  headers?: Record<string, string>;
+  /** Drop the connection after reading the request, or after sending headers and half the body. */
+  destroy?: 'before-reply' | 'mid-reply';
+}
+
+export interface FakeD3Request {
+  command: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  rawBody: string;
+  body: unknown;
+}
+
+export interface FakeIncident {
+  status: 'Open' | 'Closed';
+  closedBy?: string;
+  dateClosed?: string;
+}
+
+export interface FakeD3 {
+  /** Base URL including an instance path, e.g. http://127.0.0.1:PORT/d3 (namespace goes after it). */
+  url: string;
+  requests(): FakeD3Request[];
+  closeCalls(): FakeD3Request[];
+  script(cmd: 'close' | 'state', ...steps: Step[]): void;
+  /** What the fake D3 believes; a close it acted on marks the incident Closed. */
+  incidents: Map<string, FakeIncident>;
+  stop(): Promise<void>;
+}
+
+const FIXTURES = new URL('../fixtures/d3/', import.meta.url);
+const SAMPLE_NUMBER = /20200526-23/g;
+const CLOSE_COMMANDS = new Set(['closeincident', 'closeincidentinbulk']);
+const STATE_COMMAND = 'getincidentstaticfield';
+
+export const fixture = (name: string, incidentNumber?: string): string => {
+  const text = readFileSync(new URL(name, FIXTURES), 'utf8');
+  return incidentNumber ? text.replace(SAMPLE_NUMBER, incidentNumber) : text;
+};
+
+function incidentOf(body: unknown): string {
+  const p = (body as { CommandParams?: Record<string, unknown> } | null)?.CommandParams ?? {};
+  const many = p['Incident Numbers'];
+  return String(p['Incident Number'] ?? (Array.isArray(many) ? many[0] : '') ?? '');
+}
+
+// A reply D3 would only send after acting on the close (200, empty error, no failure word).
+const acted = (status: number, text: string) =>
+  status === 200 &&
+  !/"error"\s*:\s*"\s*[^"\s]/i.test(text) &&
+  !/"(returnData|result)"\s*:\s*"(failed|failure|error|unsuccessful)"/i.test(text);
+
+export async function startFakeD3(opts: { apiKey?: string; keyHeader?: string; stateApiKey?: string } = {}) {
+  const apiKey = opts.apiKey ?? 'test-d3-key';
+  const stateApiKey = opts.stateApiKey ?? apiKey;
+  const keyHeader = (opts.keyHeader ?? 'd3key').toLowerCase();
+  const log: FakeD3Request[] = [];
+  const scripts: Record<'close' | 'state', Step[]> = { close: [], state: [] };
+  const incidents = new Map<string, FakeIncident>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+  };
+
+  function defaultReply(kind: 'close' | 'state', command: string, number: string, req: FakeD3Request): Step {
+    if (kind === 'close')
+      return { fixture: command === 'closeincidentinbulk' ? 'close-bulk-ok.json' : 'close-ok.json' };
+    const known = incidents.get(number);
+    if (!known || known.status === 'Open') return { fixture: 'state-open.json' };
+    const closedBy = known.closedBy ?? String((req.body as { Username?: string }).Username ?? '');
+    const body = JSON.parse(fixture('state-closed.json', number));
+    Object.assign(body.returnData.Data, { ClosedBy: closedBy, DateClosed: known.dateClosed ?? '' });
+    return { body };
+  }
+
+  const textOf = (step: Step, number: string) => {
+    const raw = step.fixture ? fixture(step.fixture, number) : (step.body ?? '');
+    return typeof raw === 'string' ? raw : JSON.stringify(raw);
+  };
+
+  function reply(res: ServerResponse, step: Step, number: string) {
+    const status = step.status ?? 200;
+    const text = textOf(step, number);
+    if (step.destroy === 'before-reply') return res.socket?.destroy();
+    res.writeHead(status, { 'content-type': 'application/json', ...step.headers });
+    if (step.destroy === 'mid-reply') {
+      res.write(text.slice(0, Math.ceil(text.length / 2)));
+      return later(10, () => res.socket?.destroy());
+    }
+    res.end(text);
+  }
+
+  function handle(req: IncomingMessage, rawBody: string, res: ServerResponse) {
+    const path = req.url ?? '';
+    const command = /\/api\/command\/([^/?]+)/i.exec(path)?.[1] ?? '';
+    let body: unknown;
+    try {
+      body = JSON.parse(rawBody);
+    } catch {
+      body = undefined;
+    }
+    const entry = { command, path, headers: req.headers, rawBody, body };
+    log.push(entry);
+    const lower = command.toLowerCase();
+    const kind = CLOSE_COMMANDS.has(lower) ? 'close' : lower === STATE_COMMAND ? 'state' : undefined;
+    if (!kind) return reply(res, { status: 404, body: { Error: `Unknown command ${command}.` } }, '');
+    if (req.headers[keyHeader] !== (kind === 'state' ? stateApiKey : apiKey)) {
+      return reply(res, { status: 401, body: { Error: 'Invalid authentication key.' } }, '');
+    }
+    const number = incidentOf(body);
+    const scripted = scripts[kind].shift() ?? {};
+    const bare = scripted.status === undefined && scripted.body === undefined && scripted.fixture === undefined;
+    const step = bare ? { ...defaultReply(kind, lower, number, entry), ...scripted } : scripted;
+    // D3 acts before it answers: a reply lost to a delay or cut mid-way still closed the incident.
+    if (kind === 'close' && acted(step.status ?? 200, textOf(step, number)) && step.destroy !== 'before-reply') {
+      const username = String((body as { Username?: string }).Username ?? '');
+      incidents.set(number, { status: 'Closed', closedBy: username, dateClosed: '2020-05-26 17:07:10' });
+    }
+    if (step.delayMs) later(step.delayMs, () => reply(res, step, number));
+    else reply(res, step, number);
+  }
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handle(req, Buffer.concat(chunks).toString('utf8'), res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  const fake: FakeD3 = {
+    url: `http://127.0.0.1:${port}/d3`,
+    requests: () => [...log],
+    closeCalls: () => log.filter((r) => CLOSE_COMMANDS.has(r.command.toLowerCase())),
+    script: (cmd, ...steps) => {
+      scripts[cmd].push(...steps);
+    },
+    incidents,
+    async stop() {
+      for (const t of timers) clearTimeout(t);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return fake;
+}
