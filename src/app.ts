@@ -1,4 +1,5 @@
 import { App, type Receiver } from '@slack/bolt';
+import type { ExtendedErrorHandler } from '@slack/bolt/dist/App.js';
 import type { Config } from './config.ts';
 import type { ListenerDeps } from './listeners/deps.ts';
 import { registerListeners } from './listeners/index.ts';
@@ -17,7 +18,7 @@ export function createApp(config: Config, deps: ListenerDeps & { log: Log }, rec
     extendedErrorHandler: true,
   });
   registerListeners(app, deps);
-  app.error(async ({ error, body }) => {
+  const onError: ExtendedErrorHandler = async ({ error, body }) => {
     const ref = deps.newRequestId();
     const b = body as { user_id?: string; user?: { id?: string }; response_url?: string } | undefined;
     // Only the unexpected lands here; expected refusals are Outcome values rendered by the listeners.
@@ -26,6 +27,7 @@ export function createApp(config: Config, deps: ListenerDeps & { log: Log }, rec
     if (b?.response_url?.startsWith('http')) {
       await fetch(b.response_url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) }).catch(() => {});
     }
-  });
+  };
+  app.error(onError);
   return app;
 }

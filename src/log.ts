@@ -1,13 +1,13 @@
 import { type Logger as BoltLogger, LogLevel } from '@slack/bolt';
-import { pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
-export type Log = pino.Logger;
+export type Log = Logger;
 
 /**
  * JSON logs on stdout. Secrets are wrapped in `Secret` (prints `[redacted]`), and these paths are
  * censored as a second line of defence should a header or token object ever be logged whole.
  */
-export function createLog(level: string, destination?: pino.DestinationStream): Log {
+export function createLog(level: string, destination?: DestinationStream): Log {
   return pino(
     {
       level,

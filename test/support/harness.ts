@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.ts';
 import { createLog } from '../../src/log.ts';
+import { createMetadataSealer } from '../../src/slack/metadata.ts';
 import { type Running, type RuntimeOptions, startBot } from '../../src/runtime.ts';
 import { type FakeD3, startFakeD3 } from './fake-d3.ts';
 import { type FakeSlack, startFakeSlack } from './fake-slack.ts';
@@ -72,7 +73,10 @@ export async function startHarness(o: HarnessOptions = {}) {
     },
     /** Replays the recorded modal submission with fields patched. */
     submit(patch: Parameters<typeof viewSubmissionBody>[1] = {}, fixture = 'close-modal-submit.json') {
-      return postSigned(eventsUrl, viewSubmissionBody(fixture, patch), { secret: signingSecret, contentType: form });
+      // The recording's metadata is what Slack echoes back; ours is signed, as the app would have set it.
+      const privateMetadata = createMetadataSealer(botToken).seal({ channel: 'C1234' });
+      const body = viewSubmissionBody(fixture, { privateMetadata, ...patch });
+      return postSigned(eventsUrl, body, { secret: signingSecret, contentType: form });
     },
     /** A raw signed (or deliberately mis-signed) request. */
     raw(body: string, opts: Omit<Parameters<typeof postSigned>[2], 'secret'> & { secret?: string } = {}) {
