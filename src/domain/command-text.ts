@@ -17,6 +17,8 @@ export type ParsedCommand =
   | { kind: 'invalid'; reason: string };
 
 export const INCIDENT_NUMBER_MAX = 64;
+/** The modal's and the messages' note limit; the policy enforces its own configured maximum. */
+export const NOTE_MAX_LENGTH = 3000;
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>' };
 

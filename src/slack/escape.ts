@@ -50,6 +50,11 @@ function fittingPrefix(s: string, max: number, reserve: number): number {
   return atCodePoint(s, lo);
 }
 
+/** The longest raw prefix of `s` whose safeUserText, plus `reserve` units of our own, fits in `max`. */
+export function prefixWithin(s: string, max: number, reserve = 0): string {
+  return s.slice(0, fittingPrefix(s, max, reserve));
+}
+
 /**
  * safeUserText(s), cut so the result (with `suffix` when cut) is at most `max` units. The cut is made
  * on the raw text, so an entity such as `&amp;` or a surrogate pair is never split.
@@ -57,7 +62,20 @@ function fittingPrefix(s: string, max: number, reserve: number): number {
 export function safeUserTextWithin(s: string, max: number, suffix = '…'): string {
   const whole = safeUserText(s);
   if (whole.length <= max) return whole;
-  return safeUserText(s.slice(0, fittingPrefix(s, max, suffix.length))) + suffix;
+  return safeUserText(prefixWithin(s, max, suffix.length)) + suffix;
+}
+
+const USER_ID = /^[UW][A-Z0-9]+$/;
+const CHANNEL_ID = /^[CGD][A-Z0-9]+$/;
+
+/** `<@U…>` for a well-formed Slack user id (the only mention we build); anything else as inert text. */
+export function userMention(slackUserId: string): string {
+  return USER_ID.test(slackUserId) ? `<@${slackUserId}>` : safeUserText(slackUserId);
+}
+
+/** `<#C…>` for a well-formed channel id; anything else as inert text. */
+export function channelMention(channelId: string): string {
+  return CHANNEL_ID.test(channelId) ? `<#${channelId}>` : safeUserText(channelId);
 }
 
 /**

@@ -1,0 +1,187 @@
+/**
+ * What the analyst reads for every outcome. Each CloseErrorCode has its words here (the switch ends
+ * in assertNever, so a new code does not compile until it has them). Messages say what happened and
+ * what to do next; technical detail (statuses, keys, hints) stays in the log.
+ */
+import { NOTE_MAX_LENGTH } from '../domain/command-text.ts';
+import { assertNever, type CloseError, type CloseErrorCode } from '../domain/errors.ts';
+import type { Outcome, SummaryDelivery } from '../domain/types.ts';
+import { ids } from '../ids.ts';
+import type { Reply } from './blocks.ts';
+import { channelMention, safeUserText, safeUserTextWithin, truncate, userMention } from './escape.ts';
+
+export interface MessageContext {
+  incidentNumber?: string;
+  /** SUPPORT_CONTACT: whom an analyst asks for access or help. */
+  supportContact?: string;
+  /** The D3 username the bot acted as, when the closure does not name who closed it. */
+  d3Username?: string;
+  /** Shown so the analyst can quote it to the operator (internal errors). */
+  requestId?: string;
+}
+
+const D3_WORDS_MAX = 500;
+const FIELD_ERROR_MAX = 150;
+
+const contactOf = (ctx: MessageContext): string =>
+  ctx.supportContact?.trim() ? safeUserText(ctx.supportContact.trim()) : 'your Slack admin';
+
+function waitWords(retryAfterS: number | undefined): string {
+  if (retryAfterS === undefined || retryAfterS <= 0 || retryAfterS > 90) return 'in a minute';
+  return `in about ${Math.ceil(retryAfterS)} seconds`;
+}
+
+/** The analyst-facing sentence for a refusal or failure. */
+export function errorMessage(error: CloseError, ctx: MessageContext): string {
+  const n = ctx.incidentNumber ? safeUserText(ctx.incidentNumber) : 'the incident';
+  const contact = contactOf(ctx);
+  const d = error.detail;
+  const code: CloseErrorCode = error.code;
+  switch (code) {
+    case 'bad_incident_number': {
+      const rule = 'Use letters, digits, - and _ with at least one digit, e.g. 20200526-23.';
+      return `That is not a valid incident number, so nothing was closed. ${d.reason ? `${safeUserText(d.reason)} ` : ''}${rule}`;
+    }
+    case 'note_missing':
+      return `A closing note is required, so ${n} was not closed. Add a note after the number, or run ${ids.command} alone to use the form.`;
+    case 'note_too_long':
+      return `The note is longer than ${NOTE_MAX_LENGTH} characters, so ${n} was not closed. Shorten it and try again.`;
+    case 'bad_metadata':
+      return `The bot could not tell where this form was opened, so nothing was closed. Run ${ids.command} again to open a fresh form.`;
+    case 'user_unmapped':
+      return `You are not mapped to a D3 user, so nothing was closed. Ask ${contact} to add you to the user map.`;
+    case 'user_no_site':
+      return `Your D3 mapping has no site, so the bot cannot close ${n} for you. Nothing was closed; ask ${contact} to add a site to your mapping.`;
+    case 'channel_not_allowed':
+      return `Incidents cannot be closed from this channel, so ${n} was not closed. Run the command in an incident channel the bot is set up for, or ask ${contact}.`;
+    case 'user_not_in_group':
+      return `You are not in a Slack group that may close incidents, so ${n} was not closed. Ask ${contact} for access.`;
+    case 'not_admin':
+      return `Only the bot's admins can change the user map, so nothing was changed. Ask ${contact}.`;
+    case 'close_in_progress': {
+      const who = d.holder ? userMention(d.holder) : 'Someone';
+      return `${who} is already closing ${n}. Wait for that result before trying again.`;
+    }
+    case 'duplicate_request':
+      return `This request to close ${n} was already received and is being handled; its result will follow. There is nothing more to do.`;
+    case 'queue_full':
+      return `There are too many closes at once, so ${n} was not sent to D3. Retry in a few seconds.`;
+    case 'd3_rejected':
+      return d.d3Message?.trim()
+        ? `D3 refused to close ${n}: “${safeUserTextWithin(d.d3Message.trim(), D3_WORDS_MAX)}”. Nothing was changed in Slack.`
+        : `D3 refused to close ${n} without saying why. Nothing was changed in Slack; check the incident in D3.`;
+    case 'd3_bad_request':
+      return `D3 did not accept the request to close ${n}, so it was not closed. Check the number and note; if they look right, ask ${contact} to check the bot's D3 settings.`;
+    case 'd3_unauthorized':
+      return `D3 did not accept the bot's credentials, so ${n} was not closed. Your D3 admin or the bot's operator needs to check the bot's D3 key.`;
+    case 'd3_forbidden':
+      return `D3 did not allow the bot to close ${n}, so it was not closed. Your D3 admin needs to check what the bot's D3 user may do on that site.`;
+    case 'd3_rate_limited':
+      return `D3 is busy, so ${n} was not closed; try again ${waitWords(d.retryAfterS)}.`;
+    case 'd3_unavailable':
+      return `D3 is not available right now, so ${n} was not closed. Try again in a few minutes; if it keeps happening, tell ${contact}.`;
+    case 'd3_unreachable':
+      return `The bot could not reach D3, so ${n} was not closed. Try again in a few minutes; if it keeps happening, tell ${contact}.`;
+    case 'd3_outcome_unknown':
+      return `The bot could not tell whether D3 closed ${n}. Check the incident in D3 before trying again.`;
+    case 'd3_bad_reply':
+      return `D3 answered, but not in a way the bot understands, so the closure of ${n} was not announced. Check the incident in D3 before trying again.`;
+    case 'internal': {
+      const ref = ctx.requestId ? ` (reference ${safeUserText(ctx.requestId)})` : '';
+      return `Something went wrong inside the bot${ref}, so ${n} may not have been closed. Check the incident in D3; if it keeps happening, tell ${contact}.`;
+    }
+    default:
+      return assertNever(code);
+  }
+}
+
+/** Short text for an inline error under a modal field (Slack shows at most about 150 characters). */
+export function fieldErrorText(code: CloseErrorCode): string {
+  const text = ((): string => {
+    switch (code) {
+      case 'bad_incident_number':
+        return 'Use letters, digits, - and _ only, with at least one digit (up to 64 characters).';
+      case 'note_missing':
+        return 'A closing note is required.';
+      case 'note_too_long':
+        return `Keep the note to ${NOTE_MAX_LENGTH} characters or fewer.`;
+      case 'bad_metadata':
+        return `This form has expired. Close it and run ${ids.command} again.`;
+      case 'user_unmapped':
+        return 'You are not mapped to a D3 user; ask your Slack admin.';
+      case 'user_no_site':
+        return 'Your D3 mapping has no site; ask your Slack admin.';
+      case 'channel_not_allowed':
+        return 'Incidents cannot be closed from this channel.';
+      case 'user_not_in_group':
+        return 'You are not allowed to close incidents.';
+      case 'not_admin':
+        return 'Only the bot admins can do this.';
+      case 'close_in_progress':
+        return 'Someone is already closing this incident.';
+      case 'duplicate_request':
+        return 'This request is already being handled.';
+      case 'queue_full':
+        return 'Too many closes at once; retry in a few seconds.';
+      case 'd3_rejected':
+      case 'd3_bad_request':
+        return 'D3 refused to close this incident.';
+      case 'd3_unauthorized':
+      case 'd3_forbidden':
+        return 'D3 did not let the bot close this incident.';
+      case 'd3_rate_limited':
+        return 'D3 is busy; try again in a minute.';
+      case 'd3_unavailable':
+      case 'd3_unreachable':
+        return 'D3 cannot be reached right now; try again in a few minutes.';
+      case 'd3_outcome_unknown':
+      case 'd3_bad_reply':
+        return 'Unclear whether D3 closed it; check the incident in D3 first.';
+      case 'internal':
+        return 'Something went wrong; check the incident in D3.';
+      default:
+        return assertNever(code);
+    }
+  })();
+  return truncate(text, FIELD_ERROR_MAX);
+}
+
+function notPostedReason(slackError: string): string {
+  switch (slackError) {
+    case 'not_in_channel':
+      return 'the bot is not a member of that channel (invite it with /invite and the bot’s name)';
+    case 'channel_not_found':
+      return 'the bot cannot see that channel; it may be private, so invite the bot to it';
+    case 'is_archived':
+      return 'the channel is archived';
+    default:
+      return `Slack refused the message (${safeUserText(slackError)})`;
+  }
+}
+
+function deliveryWords(n: string, delivery: SummaryDelivery | undefined): string | undefined {
+  if (!delivery) return undefined;
+  const where = channelMention(delivery.channelId);
+  if (delivery.status === 'posted') return `The summary is posted in ${where}.`;
+  const retry = delivery.willRetry ? '; the bot will post it when Slack is reachable again' : '';
+  return `D3 closed ${n}, but the summary could not be posted in ${where}: ${notPostedReason(delivery.slackError)}${retry}.`;
+}
+
+/** What the analyst is told after a close attempt. */
+export function outcomeMessage(outcome: Outcome, ctx: MessageContext): Reply {
+  if (!outcome.ok) return { text: errorMessage(outcome.error, ctx) };
+  const c = outcome.closure;
+  const n = safeUserText(c.incidentNumber || ctx.incidentNumber || 'the incident');
+  if (c.alreadyClosed) {
+    const by = c.closedBy?.trim() ? ` by ${safeUserText(c.closedBy)}` : '';
+    const on = c.closeDate?.trim() ? ` on ${safeUserText(c.closeDate)}` : '';
+    const detail = by || on ? ` (${`${by}${on}`.trim()})` : '';
+    return { text: `${n} was already closed in D3${detail} — nothing changed.` };
+  }
+  const delivery = deliveryWords(n, outcome.delivery);
+  if (outcome.delivery?.status === 'not_posted' && delivery) return { text: delivery };
+  const actor = ctx.d3Username ?? c.closedBy;
+  const as = actor?.trim() ? ` as ${safeUserText(actor)}` : '';
+  const site = c.site.trim() ? ` (${safeUserText(c.site)})` : '';
+  return { text: `Closed ${n} in D3${as}${site}.${delivery ? ` ${delivery}` : ''}` };
+}
