@@ -52,6 +52,7 @@ export async function createStore(url: string, opts: StoreOptions = {}): Promise
 }
 
 function assemble(keyv: Keyv, p: Parts, secrets: string[]): Store {
+  let closing: Promise<void> | undefined;
   const run = async <T>(op: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -88,7 +89,7 @@ function assemble(keyv: Keyv, p: Parts, secrets: string[]): Store {
       delete: (id) => run('overrides.delete', () => keyv.delete(K.map(id))),
     },
     ping: () => withTimeout(p.ping(), pingTimeoutMs).catch(() => false),
-    close: () => run('close', () => p.close()),
+    close: () => (closing ??= run('close', () => p.close())),
   };
 }
 
@@ -119,12 +120,16 @@ async function openSqlite(path: string): Promise<{ keyv: Keyv; parts: Parts }> {
 function localParts(keyv: Keyv): Parts {
   const held = new Map<string, { value: string; until: number }>();
   const tails = new Map<string, Promise<unknown>>();
+  let sweepAt = 1_000;
   /** Returns the current holder, or undefined after taking the key for ttlMs. */
   const claim = (key: string, value: string, ttlMs: number): string | undefined => {
     const now = Date.now();
     const cur = held.get(key);
     if (cur && cur.until > now) return cur.value;
-    if (held.size >= 1_000) for (const [k, v] of held) if (v.until <= now) held.delete(k);
+    if (held.size >= sweepAt) {
+      for (const [k, v] of held) if (v.until <= now) held.delete(k);
+      sweepAt = Math.max(1_000, held.size * 2);
+    }
     held.set(key, { value, until: now + ttlMs });
     return undefined;
   };
@@ -155,7 +160,7 @@ function localParts(keyv: Keyv): Parts {
       remove: (id) =>
         serially(K.outbox, async () => {
           const all = await outbox();
-          if (!(id in all)) return;
+          if (!Object.hasOwn(all, id)) return;
           delete all[id];
           await keyv.set(K.outbox, all);
         }),
@@ -191,8 +196,10 @@ async function openRedis(url: string, opts: StoreOptions, secrets: string[]): Pr
       socket: {
         connectTimeout: 5_000,
         // Give up after 3 tries at start-up (the caller reports it); reconnect forever after that.
-        reconnectStrategy: (retries) =>
-          !everReady && retries >= 2 ? new Error('giving up') : Math.min(2 ** retries * 100, 2_000),
+        reconnectStrategy: (retries, cause) =>
+          !everReady && retries >= 2
+            ? new Error(`gave up after ${retries + 1} attempts: ${messageOf(cause)}`)
+            : Math.min(2 ** retries * 100, 2_000),
       },
     });
   } catch {
@@ -261,7 +268,7 @@ async function openRedis(url: string, opts: StoreOptions, secrets: string[]): Pr
       ping: async () => (await client.ping()) === 'PONG',
       close: async () => {
         if (client.isReady) await client.close();
-        else client.destroy();
+        else if (client.isOpen) client.destroy();
       },
     },
   };
@@ -279,13 +286,12 @@ function storeError(op: string, e: unknown, secrets: string[]): Error {
 }
 
 function secretsIn(url: string): string[] {
-  const password = /^[a-z]+:\/\/[^/@]*?:([^/@]+)@/i.exec(url)?.[1];
-  if (!password) return [];
-  let decoded = password;
+  const found = [/^[a-z]+:\/\/[^/@]*?:([^/@]+)@/i.exec(url)?.[1]];
   try {
-    decoded = decodeURIComponent(password);
+    const { password } = new URL(url);
+    found.push(password, decodeURIComponent(password));
   } catch {}
-  return [...new Set([password, decoded])];
+  return [...new Set(found.filter((s): s is string => !!s))];
 }
 
 const redact = (text: string, secrets: string[]) => secrets.reduce((t, s) => t.split(s).join('***'), text);

@@ -128,19 +128,19 @@ for (const backend of [memory, sqlite, redis]) {
 
     it('frees a lock once its TTL has passed', async () => {
       const store = await open();
-      expect(await store.locks.acquire('incident:2', 'alice', 150)).toEqual({ acquired: true });
-      expect(await store.locks.acquire('incident:2', 'bob', 150)).toEqual({ acquired: false, holder: 'alice' });
-      await sleep(300);
-      expect(await store.locks.acquire('incident:2', 'bob', 150)).toEqual({ acquired: true });
+      expect(await store.locks.acquire('incident:2', 'alice', 300)).toEqual({ acquired: true });
+      expect(await store.locks.acquire('incident:2', 'bob', 300)).toEqual({ acquired: false, holder: 'alice' });
+      await sleep(600);
+      expect(await store.locks.acquire('incident:2', 'bob', 300)).toEqual({ acquired: true });
     });
 
     it('answers true to exactly one of 20 concurrent once() calls, and again after the TTL', async () => {
       const store = await open();
-      const firsts = await Promise.all(Array.from({ length: 20 }, () => store.once('request:T1', 200)));
+      const firsts = await Promise.all(Array.from({ length: 20 }, () => store.once('request:T1', 300)));
       expect(firsts.filter(Boolean)).toHaveLength(1);
-      expect(await store.once('request:T2', 200)).toBe(true);
-      await sleep(350);
-      expect(await store.once('request:T1', 200)).toBe(true);
+      expect(await store.once('request:T2', 300)).toBe(true);
+      await sleep(600);
+      expect(await store.once('request:T1', 300)).toBe(true);
     });
 
     it('lists pending summaries oldest first, overwrites by id and removes them', async () => {
@@ -186,11 +186,11 @@ for (const backend of [memory, sqlite, redis]) {
 
     it('forgets a cached value after its TTL and keeps namespaces apart', async () => {
       const store = await open();
-      await store.cache.set('email', 'U1234', 'jdoe@example.com', 150);
       await store.cache.set('group', 'U1234', ['U1', 'U2'], 5_000);
+      await store.cache.set('email', 'U1234', 'jdoe@example.com', 300);
       expect(await store.cache.get<string>('email', 'U1234')).toBe('jdoe@example.com');
       expect(await store.cache.get<string[]>('group', 'U1234')).toEqual(['U1', 'U2']);
-      await sleep(300);
+      await sleep(600);
       expect(await store.cache.get('email', 'U1234')).toBeUndefined();
       expect(await store.cache.get<string[]>('group', 'U1234')).toEqual(['U1', 'U2']);
     });
@@ -211,9 +211,11 @@ for (const backend of [memory, sqlite, redis]) {
       expect(await store.overrides.get('U1234')).toBeUndefined();
     });
 
-    it('answers ping while open', async () => {
-      const store = await open();
+    it('answers ping while open and can be closed twice', async () => {
+      const store = await createStore(url);
       expect(await store.ping()).toBe(true);
+      await store.close();
+      await expect(store.close()).resolves.toBeUndefined();
     });
 
     it.skipIf(!backend.durable)(
