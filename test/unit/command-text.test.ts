@@ -49,7 +49,7 @@ describe('decodeSlackText', () => {
 });
 
 describe('incidentNumberProblem', () => {
-  it.each(['20200526-23', 'INC_42', '7', 'a'.repeat(63) + '1'])('accepts %j', (n) => {
+  it.each(['20200526-23', 'INC_42', '7', `${'a'.repeat(63)}1`])('accepts %j', (n) => {
     expect(incidentNumberProblem(n)).toBeUndefined();
   });
 
