@@ -61,15 +61,17 @@ export function createCloseIncident(deps: CloseDeps) {
     }
 
     const lockKey = `incident:${req.incidentNumber.toUpperCase()}`;
-    const lock = await deps.store.locks.acquire(lockKey, req.slackUserId, deps.lockTtlMs);
+    // The holder names this request, not just the user, so a lapsed lock is never released by its old owner.
+    const holder = `${req.slackUserId}/${req.requestId}`;
+    const lock = await deps.store.locks.acquire(lockKey, holder, deps.lockTtlMs);
     if (!lock.acquired) {
       await audit('refused', identity, 'close_in_progress');
-      return { ok: false, error: new CloseError('close_in_progress', { holder: lock.holder }) };
+      return { ok: false, error: new CloseError('close_in_progress', { holder: lock.holder.split('/')[0] }) };
     }
     try {
       return await closeHoldingLock(deps, req, identity, audit, log);
     } finally {
-      await deps.store.locks.release(lockKey, req.slackUserId).catch((e) => log.warn({ err: e }, 'lock release failed'));
+      await deps.store.locks.release(lockKey, holder).catch((e) => log.warn({ err: e }, 'lock release failed'));
     }
   };
 }
