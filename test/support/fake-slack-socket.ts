@@ -24,7 +24,7 @@ export interface FakeSocketMode {
 
 export interface SocketModeServer extends FakeSocketMode {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  close(): void;
+  close(): Promise<void>;
 }
 
 interface Pending {
@@ -99,12 +99,17 @@ export function createSocketModeServer(appId: string): SocketModeServer {
     handleUpgrade(req, socket, head) {
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     },
-    close() {
+    async close() {
       for (const waiter of pending.values()) {
         clearTimeout(waiter.timer);
         waiter.reject(new Error('fake Slack stopped before the ack arrived'));
       }
       pending.clear();
+      // A close frame, not a bare TCP reset: a client that is itself mid-disconnect (Bolt's app.stop() does not
+      // wait for the handshake) then ends cleanly instead of logging an SMWebsocketError.
+      const closed = sockets.map((ws) => new Promise((resolve) => ws.once('close', resolve)));
+      for (const ws of sockets) ws.close(1001, 'fake Slack stopping');
+      await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 500).unref())]);
       for (const ws of [...sockets]) ws.terminate();
       wss.close();
     },
