@@ -93,7 +93,8 @@ export function closureSummary(input: { closure: Closure; slackUserId: string; d
   }
   const s = safeUserText;
   const text =
-    `${s(title)} by ${closer} in Slack (D3: ${s(orDash(d3Closer))}). Close type: ${s(orDash(c.closeType))}. ` +
+    `${s(title)}. ${c.alreadyClosed ? 'Requested' : 'Closed'} in Slack by ${closer}, in D3 by ${s(orDash(d3Closer))}. ` +
+    `Close type: ${s(orDash(c.closeType))}. ` +
     `Close date: ${s(orDash(c.closeDate))}. Site: ${s(orDash(c.site))}. ` +
     `Note: ${c.note.trim() ? safeUserTextWithin(c.note, TEXT_MAX, MORE_IN_D3) : 'none'}`;
   return { text, blocks };

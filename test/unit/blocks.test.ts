@@ -87,6 +87,13 @@ describe('closureSummary', () => {
     expect(text).toContain('jdoe');
   });
 
+  it('does not claim the Slack user closed an incident D3 had already closed', () => {
+    const { blocks, text } = summary(closure({ alreadyClosed: true }));
+    expect(JSON.stringify(blocks)).toContain('Incident 20200526-23 was already closed');
+    expect(JSON.stringify(blocks)).toContain('*Requested in Slack by*');
+    expect(text).toContain('Requested in Slack by <@U1234>');
+  });
+
   it('has no context line when D3 gave everything', () => {
     expect(summary(closure()).blocks.some((b) => b.type === 'context')).toBe(false);
   });
