@@ -115,6 +115,7 @@ export function createD3Client(o: D3ClientOptions): D3Client {
   const owned = o.dispatcher ? undefined : new Agent({ keepAliveTimeout: 10_000, connections: 32 });
   const dispatcher = o.dispatcher ?? (owned as Agent);
   const maxBody = o.maxBodyBytes ?? 1024 * 1024;
+  let closing: Promise<void> | undefined;
   const keys = [o.apiKey, o.stateApiKey].map((k) => k.reveal()).filter((k) => k.length >= 4);
   const scrub = (s: string) => keys.reduce((acc, k) => acc.split(k).join('[redacted]'), s);
 
@@ -183,8 +184,9 @@ export function createD3Client(o: D3ClientOptions): D3Client {
         throw isCloseError(e) ? redacted(e) : e;
       }
     },
-    async destroy() {
-      await owned?.close();
+    destroy() {
+      closing ??= owned ? owned.close() : Promise.resolve();
+      return closing;
     },
   };
 }
