@@ -9,10 +9,19 @@ import { boltLogger, type Log } from './log.ts';
  * The Bolt app: listeners and one error handler. Everything it talks to comes in, so tests and
  * the demo pass loopback fakes and production passes the real thing.
  */
-export function createApp(config: Config, deps: ListenerDeps & { log: Log }, receiver: Receiver): App {
+export function createApp(
+  config: Config,
+  deps: ListenerDeps & { log: Log },
+  receiver: Receiver,
+  bot: { botId?: string; botUserId?: string } = {},
+): App {
   const app = new App({
     token: config.slack.botToken.reveal(),
     receiver,
+    // The token was verified once at start-up (runtime.ts); Bolt need not call auth.test again.
+    tokenVerificationEnabled: false,
+    botId: bot.botId,
+    botUserId: bot.botUserId,
     logger: boltLogger(deps.log),
     clientOptions: { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 } },
     extendedErrorHandler: true,

@@ -17,7 +17,7 @@ import { createMetrics } from './metrics.ts';
 import { outcomeMessage } from './slack/messages.ts';
 import { SlackHttpReceiver, send, sendJson } from './slack/http-receiver.ts';
 import { createMetadataSealer } from './slack/metadata.ts';
-import { createSlackWeb } from './slack/web.ts';
+import { createSlackWeb, slackErrorOf } from './slack/web.ts';
 import { createStore } from './store/keyv-store.ts';
 
 export interface RuntimeOptions {
@@ -60,6 +60,9 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
     logger: undefined,
   });
   const slack = createSlackWeb(web, store, log);
+  const auth = await web.auth.test().catch((e: unknown) => {
+    throw new Error(`Slack did not accept SLACK_BOT_TOKEN (auth.test: ${slackErrorOf(e)})`);
+  });
   const metrics = createMetrics({
     queueDepth: () => d3.queueDepth(),
     pendingSummaries: async () => (await store.outbox.list()).length,
@@ -143,7 +146,7 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
         installerOptions: { clientOptions: { slackApiUrl: config.slack.apiUrl } },
       })
     : undefined;
-  const app = createApp(config, deps, socket ?? http);
+  const app = createApp(config, deps, socket ?? http, { botId: auth.bot_id, botUserId: auth.user_id });
 
   if (socket) {
     await http.start();

@@ -14,12 +14,16 @@ const Entry = z.strictObject({
 
 const UserMapFile = z.strictObject({
   defaultSite: z.string().trim().min(1).optional(),
-  users: z.record(
-    z.string().refine((k) => slackId.test(k) || email.test(k), {
-      message: 'key must be a Slack user ID (U… or W…) or an email address',
-    }),
-    Entry,
-  ),
+  users: z.record(z.string(), Entry).superRefine((users, ctx) => {
+    for (const key of Object.keys(users)) {
+      if (slackId.test(key) || email.test(key)) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `"${key}" is neither a Slack user ID (U… or W…) nor an email address`,
+      });
+    }
+  }),
 });
 
 export type UserMap = z.output<typeof UserMapFile>;

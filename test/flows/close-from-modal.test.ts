@@ -11,7 +11,7 @@ describe('closing from the modal', () => {
   });
 
   it('opens the modal for a bare command, carrying the channel in signed private_metadata', async () => {
-    const res = await h.command({ text: '' });
+    const res = await h.command({ text: '', trigger_id: '7012345678901.4412345678.0af3b5c1d2e4f6a7b8c9d0e1f2a3b4c5' });
     expect(res.status).toBe(200);
     await h.slack.waitFor(() => h.slack.calls('views.open').length === 1);
     const open = h.slack.calls('views.open')[0]!.args as { trigger_id: string; view: Record<string, unknown> };

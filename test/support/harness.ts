@@ -56,6 +56,7 @@ export async function startHarness(o: HarnessOptions = {}) {
   });
   const eventsUrl = `http://127.0.0.1:${bot.port}/slack/events`;
   const form = 'application/x-www-form-urlencoded';
+  let commandCount = 0;
 
   return {
     d3,
@@ -68,7 +69,9 @@ export async function startHarness(o: HarnessOptions = {}) {
     logs: () => logLines.join(''),
     /** Replays the recorded slash command with fields patched, signed as Slack signs it. */
     command(patch: Record<string, string> = {}, fixture = 'close-command.form') {
-      const body = slashCommandBody(fixture, { response_url: slack.responseUrl(), ...patch });
+      // Slack issues a fresh trigger_id for every invocation; the recording's one is reused only when a test says so.
+      const trigger_id = `${Date.now()}.4412345678.${(commandCount++).toString(16).padStart(8, '0')}`;
+      const body = slashCommandBody(fixture, { response_url: slack.responseUrl(), trigger_id, ...patch });
       return postSigned(eventsUrl, body, { secret: signingSecret, contentType: form });
     },
     /** Replays the recorded modal submission with fields patched. */

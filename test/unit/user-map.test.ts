@@ -40,19 +40,19 @@ describe('the user map', () => {
   });
 
   it('resolves by ID, then email, and reports a user without a site', async () => {
-    const map = parseUserMap('users:\n  U1: { username: one, site: A }\n  U2: { username: two }\n  x@y.example: { username: xy, site: B }\n');
+    const map = parseUserMap('users:\n  U0001: { username: one, site: A }\n  U0002: { username: two }\n  x@y.example: { username: xy, site: B }\n');
     const resolve = createIdentityResolver(map, undefined, { ...noLookups, email: async () => 'X@Y.example' });
-    expect((await resolve('U1')).identity).toMatchObject({ username: 'one', site: 'A', source: 'file' });
-    expect(await resolve('U2')).toEqual({ identity: undefined, mapped: true, username: 'two' });
-    expect((await resolve('U3')).identity).toMatchObject({ username: 'xy', site: 'B', source: 'email' });
+    expect((await resolve('U0001')).identity).toMatchObject({ username: 'one', site: 'A', source: 'file' });
+    expect(await resolve('U0002')).toEqual({ identity: undefined, mapped: true, username: 'two' });
+    expect((await resolve('U0003')).identity).toMatchObject({ username: 'xy', site: 'B', source: 'email' });
   });
 
   it('lets an admin override win over the file', async () => {
-    const map = parseUserMap('users:\n  U1: { username: one, site: A }\n');
+    const map = parseUserMap('users:\n  U0001: { username: one, site: A }\n');
     const resolve = createIdentityResolver(map, 'Default', {
       ...noLookups,
       override: async () => ({ username: 'other', setBy: 'U9', setAt: '' }),
     });
-    expect((await resolve('U1')).identity).toMatchObject({ username: 'other', site: 'Default', source: 'override' });
+    expect((await resolve('U0001')).identity).toMatchObject({ username: 'other', site: 'Default', source: 'override' });
   });
 });
