@@ -34,7 +34,11 @@ export function createApp(
     deps.log.error({ err: error, ref, slackUser: b?.user_id ?? b?.user?.id }, 'unhandled listener error');
     const text = `Something went wrong on our side (ref ${ref}). If you were closing an incident, check it in D3 before trying again.`;
     if (b?.response_url?.startsWith('http')) {
-      await fetch(b.response_url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) }).catch(() => {});
+      await fetch(b.response_url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text }),
+      }).catch(() => {});
     }
   };
   app.error(onError);

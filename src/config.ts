@@ -53,7 +53,9 @@ const idList = (prefix: RegExp, what: string) =>
 const secret = (rule: z.ZodString) => rule.transform((v) => new Secret(v));
 
 const Env = z.object({
-  SLACK_BOT_TOKEN: secret(z.string({ message: 'is required' }).startsWith('xoxb-', { message: 'must start with xoxb-' })),
+  SLACK_BOT_TOKEN: secret(
+    z.string({ message: 'is required' }).startsWith('xoxb-', { message: 'must start with xoxb-' }),
+  ),
   SLACK_SIGNING_SECRET: secret(z.string().min(8, { message: 'must be the app signing secret' })).optional(),
   SLACK_APP_TOKEN: secret(z.string().startsWith('xapp-', { message: 'must start with xapp-' })).optional(),
   SLACK_API_URL: z.url({ message: 'must be a URL' }).optional(),
@@ -61,7 +63,9 @@ const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   D3_BASE_URL: z.url({ message: 'is required and must be a URL' }),
-  D3_API_NAMESPACE: z.string({ message: 'is required' }).regex(/^[A-Za-z0-9_-]+$/, { message: 'must be a name such as VSOC' }),
+  D3_API_NAMESPACE: z
+    .string({ message: 'is required' })
+    .regex(/^[A-Za-z0-9_-]+$/, { message: 'must be a name such as VSOC' }),
   D3_API_KEY: secret(z.string({ message: 'is required' }).min(1)),
   D3_STATE_API_KEY: secret(z.string().min(1)).optional(),
   D3_API_KEY_HEADER: z
@@ -80,13 +84,17 @@ const Env = z.object({
   USER_MAP_FILE: z.string().default('./config/users.yml'),
   STORE_URL: z
     .string()
-    .regex(/^(memory|sqlite|redis|rediss):\/\//, { message: 'must start with memory://, sqlite://, redis:// or rediss://' })
+    .regex(/^(memory|sqlite|redis|rediss):\/\//, {
+      message: 'must start with memory://, sqlite://, redis:// or rediss://',
+    })
     .default('sqlite://./data/close-incident.sqlite'),
   CLOSE_NOTE_REQUIRED: bool(true),
   ALLOWED_CHANNEL_IDS: idList(/^[CGD][A-Z0-9]+$/, 'Slack channel IDs (C…, G…)'),
   ALLOWED_USER_GROUP_IDS: idList(/^S[A-Z0-9]+$/, 'Slack user group IDs (S…)'),
   SUPPORT_CONTACT: z.string().optional(),
   SHUTDOWN_TIMEOUT_MS: int(10_000),
+  OUTBOX_INTERVAL_MS: int(30_000),
+  OUTBOX_CLAIM_TTL_MS: int(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -126,6 +134,7 @@ function shape(e: z.output<typeof Env>) {
     },
     supportContact: e.SUPPORT_CONTACT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    outbox: { intervalMs: e.OUTBOX_INTERVAL_MS, claimTtlMs: e.OUTBOX_CLAIM_TTL_MS },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -14,8 +14,8 @@ import { createIdentityResolver, loadUserMap } from './identity/user-map.ts';
 import type { ListenerDeps } from './listeners/deps.ts';
 import { createLog, type Log } from './log.ts';
 import { createMetrics } from './metrics.ts';
+import { SlackHttpReceiver, type send, sendJson } from './slack/http-receiver.ts';
 import { outcomeMessage } from './slack/messages.ts';
-import { SlackHttpReceiver, send, sendJson } from './slack/http-receiver.ts';
 import { createMetadataSealer } from './slack/metadata.ts';
 import { createSlackWeb, slackErrorOf } from './slack/web.ts';
 import { createStore } from './store/keyv-store.ts';
@@ -24,10 +24,6 @@ export interface RuntimeOptions {
   log?: Log;
   /** undici dispatcher for D3 (tests may pass their own). */
   d3Dispatcher?: Dispatcher;
-  /** How often the outbox is swept for summaries left unposted. */
-  outboxIntervalMs?: number;
-  /** How long a summary claim lives; a crashed holder's claim lapses after this. */
-  outboxClaimTtlMs?: number;
 }
 
 export interface Running {
@@ -78,13 +74,17 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
     notifyNotPosted: (p, slackError) =>
       slack.notifyUser(p.channelId, p.slackUserId, {
         text: outcomeMessage(
-          { ok: true, closure: p.closure, delivery: { status: 'not_posted', channelId: p.channelId, slackError, willRetry: false } },
+          {
+            ok: true,
+            closure: p.closure,
+            delivery: { status: 'not_posted', channelId: p.channelId, slackError, willRetry: false },
+          },
           { incidentNumber: p.closure.incidentNumber, supportContact: config.supportContact },
         ).text,
       }),
     log,
     instanceId,
-    claimTtlMs: opts.outboxClaimTtlMs ?? 30_000,
+    claimTtlMs: config.outbox.claimTtlMs,
   });
   const inFlight = new Set<Promise<unknown>>();
   const closeNow = createCloseIncident({
@@ -155,8 +155,11 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
     await app.start();
   }
   ready = true;
-  summaries.start(opts.outboxIntervalMs ?? 30_000);
-  log.info({ port: http.port, mode: socket ? 'socket' : 'http', store: config.storeUrl.split(':')[0] }, 'close-incident ready');
+  summaries.start(config.outbox.intervalMs);
+  log.info(
+    { port: http.port, mode: socket ? 'socket' : 'http', store: config.storeUrl.split(':')[0] },
+    'close-incident ready',
+  );
 
   return {
     app,

@@ -96,7 +96,8 @@ async function closeHoldingLock(
   } catch (e) {
     const error = isCloseError(e) ? e : new CloseError('internal', {}, { cause: e });
     const ms = Math.round(performance.now() - started);
-    if (error.detail.hint) log.error({ code: error.code, status: error.detail.status }, `D3 refused the bot: ${error.detail.hint}`);
+    if (error.detail.hint)
+      log.error({ code: error.code, status: error.detail.status }, `D3 refused the bot: ${error.detail.hint}`);
     else if (!isCloseError(e)) log.error({ err: e }, 'unexpected error while closing');
     await audit(error.code === 'd3_outcome_unknown' ? 'unknown' : 'failed', identity, error.code, ms);
     return { ok: false, error };

@@ -36,9 +36,9 @@ export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
     const claim = await deps.store.locks.acquire(claimKey(p.id), deps.instanceId, deps.claimTtlMs);
     if (!claim.acquired) return undefined;
     try {
-      const result = await deps.post(p).catch(
-        (e: unknown): PostResult => ({ ok: false, slackError: errorCode(e), permanent: false }),
-      );
+      const result = await deps
+        .post(p)
+        .catch((e: unknown): PostResult => ({ ok: false, slackError: errorCode(e), permanent: false }));
       if (result.ok || result.permanent) await deps.store.outbox.remove(p.id);
       return result;
     } finally {
@@ -58,13 +58,22 @@ export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
       log.error({ err: e }, 'summary post failed');
       return { ok: false, slackError: errorCode(e), permanent: false };
     });
-    if (!result) return { status: 'not_posted', channelId: p.channelId, slackError: 'claimed_elsewhere', willRetry: true };
+    if (!result)
+      return { status: 'not_posted', channelId: p.channelId, slackError: 'claimed_elsewhere', willRetry: true };
     if (result.ok) {
       log.info({ channel: p.channelId }, 'closure summary posted');
       return { status: 'posted', channelId: p.channelId };
     }
-    log.warn({ channel: p.channelId, slackError: result.slackError, permanent: result.permanent }, 'summary not posted');
-    return { status: 'not_posted', channelId: p.channelId, slackError: result.slackError, willRetry: !result.permanent };
+    log.warn(
+      { channel: p.channelId, slackError: result.slackError, permanent: result.permanent },
+      'summary not posted',
+    );
+    return {
+      status: 'not_posted',
+      channelId: p.channelId,
+      slackError: result.slackError,
+      willRetry: !result.permanent,
+    };
   }
 
   async function replayPending(): Promise<number> {
@@ -72,8 +81,11 @@ export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
     for (const p of await deps.store.outbox.list()) {
       const result = await postClaimed(p).catch(() => undefined);
       if (result?.ok) posted += 1;
-      else if (result && result.permanent) {
-        deps.log.error({ requestId: p.requestId, slackError: result.slackError }, 'pending summary can never be posted');
+      else if (result?.permanent) {
+        deps.log.error(
+          { requestId: p.requestId, slackError: result.slackError },
+          'pending summary can never be posted',
+        );
         await deps.notifyNotPosted(p, result.slackError).catch(() => {});
       }
     }

@@ -85,7 +85,10 @@ export interface IdentityLookups {
   email(slackUserId: string): Promise<string | undefined>;
 }
 
-export type Resolved = { identity: Identity } | { identity: undefined; mapped: false } | { identity: undefined; mapped: true; username: string };
+export type Resolved =
+  | { identity: Identity }
+  | { identity: undefined; mapped: false }
+  | { identity: undefined; mapped: true; username: string };
 
 /**
  * Slack user → D3 account. Order: an admin override, then the file by Slack ID, then the file by
@@ -100,7 +103,9 @@ export function createIdentityResolver(map: UserMap, fallbackSite: string | unde
       .map(([k, v]) => [k.toLowerCase(), v]),
   );
   const finish = (slackUserId: string, username: string, site: string | undefined, source: Identity['source']) =>
-    site ? { identity: { slackUserId, username, site, source } } : { identity: undefined, mapped: true as const, username };
+    site
+      ? { identity: { slackUserId, username, site, source } }
+      : { identity: undefined, mapped: true as const, username };
 
   return async function resolveIdentity(slackUserId: string): Promise<Resolved> {
     const o = await lookups.override(slackUserId);

@@ -44,7 +44,9 @@ export const closeCommand =
           slackTeamId: command.team_id,
           channelId: command.channel_id,
         });
-        await respond(outcomeMessage(outcome, { incidentNumber: input.incidentNumber, supportContact: deps.supportContact }));
+        await respond(
+          outcomeMessage(outcome, { incidentNumber: input.incidentNumber, supportContact: deps.supportContact }),
+        );
       }
     }
   };

@@ -1,8 +1,8 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { inputProblems } from '../domain/policy.ts';
-import { readCloseModal } from '../slack/read-modal.ts';
-import { fieldErrorText, outcomeMessage } from '../slack/messages.ts';
 import { ids } from '../ids.ts';
+import { fieldErrorText, outcomeMessage } from '../slack/messages.ts';
+import { readCloseModal } from '../slack/read-modal.ts';
 import type { ListenerDeps } from './deps.ts';
 
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;

@@ -17,7 +17,8 @@ export async function mapCommand(
     input.kind === 'map'
       ? await deps.mapping.map(actor, input.slackUserId, input.username, input.site)
       : await deps.mapping.unmap(actor, input.slackUserId);
-  if (!result.ok) return void (await respond({ text: errorMessage(result.error, { supportContact: deps.supportContact }) }));
+  if (!result.ok)
+    return void (await respond({ text: errorMessage(result.error, { supportContact: deps.supportContact }) }));
   deps.log.info({ actor, target: input.slackUserId, kind: input.kind }, 'user map override changed');
   await respond(mappingChangedMessage(input));
 }

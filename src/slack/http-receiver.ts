@@ -93,7 +93,8 @@ export class SlackHttpReceiver implements Receiver {
       verifySignature(req, raw, this.o.slack.signingSecret);
       const body = parseBody(req.headers['content-type'], raw);
       if (body.ssl_check === '1') return send(res, 200, '');
-      if (body.type === 'url_verification' && typeof body.challenge === 'string') return sendJson(res, { challenge: body.challenge });
+      if (body.type === 'url_verification' && typeof body.challenge === 'string')
+        return sendJson(res, { challenge: body.challenge });
       await this.#dispatch(req, res, body);
     } catch (e) {
       if (e instanceof HttpError) {

@@ -38,7 +38,12 @@ export function createSlackWeb(client: WebClient, store: Store, log: Log) {
       const msg = closureSummary({ closure: p.closure, slackUserId: p.slackUserId, d3Username: p.d3Username });
       try {
         // No link_names, no unfurls: the summary must not ping or preview anything the note contains.
-        await client.chat.postMessage({ channel: p.channelId, ...msg, unfurl_links: false, unfurl_media: false } as never);
+        await client.chat.postMessage({
+          channel: p.channelId,
+          ...msg,
+          unfurl_links: false,
+          unfurl_media: false,
+        } as never);
         return { ok: true };
       } catch (e) {
         const slackError = slackErrorOf(e);
@@ -78,7 +83,10 @@ export function createSlackWeb(client: WebClient, store: Store, log: Log) {
             members = (await client.usergroups.users.list({ usergroup: group })).users ?? [];
             await store.cache.set('usergroup', group, members, groupTtlMs);
           } catch (e) {
-            log.error({ slackError: slackErrorOf(e), group }, 'usergroups.users.list failed; check the usergroups:read scope');
+            log.error(
+              { slackError: slackErrorOf(e), group },
+              'usergroups.users.list failed; check the usergroups:read scope',
+            );
             continue;
           }
         }

@@ -56,7 +56,8 @@ describe('closing from the slash command', () => {
   });
 
   it('sends the note to D3 byte for byte and shows it escaped in Slack', async () => {
-    const typed = 'Tom & Jerry said "it\'s <fine>"\nline two 🚀 cc <@U777|bob> and <!channel> <https://evil.example|ok>';
+    const typed =
+      'Tom & Jerry said "it\'s <fine>"\nline two 🚀 cc <@U777|bob> and <!channel> <https://evil.example|ok>';
     const slackText = typed.replace(/&/g, '&amp;').replace(/"/g, '"');
     // Slack escapes & < > in the text it sends, except its own markup, which it leaves as <…>.
     const encoded = `20200526-23 ${slackText.replace('<fine>', '&lt;fine&gt;')}`;
@@ -65,9 +66,7 @@ describe('closing from the slash command', () => {
 
     const raw = h.d3.closeCalls()[0]!.rawBody;
     const note = (JSON.parse(raw) as { CommandParams: { 'Incident Note': string } }).CommandParams['Incident Note'];
-    expect(note).toBe(
-      'Tom & Jerry said "it\'s <fine>"\nline two 🚀 cc @bob and @channel ok (https://evil.example)',
-    );
+    expect(note).toBe('Tom & Jerry said "it\'s <fine>"\nline two 🚀 cc @bob and @channel ok (https://evil.example)');
     const posted = JSON.stringify(h.slack.calls('chat.postMessage')[0]!.args);
     expect(posted).not.toContain('<!channel>');
     expect(posted).not.toContain('<https://evil');

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.ts';
 import { createLog } from '../../src/log.ts';
-import { createMetadataSealer } from '../../src/slack/metadata.ts';
 import { type Running, type RuntimeOptions, startBot } from '../../src/runtime.ts';
+import { createMetadataSealer } from '../../src/slack/metadata.ts';
 import { type FakeD3, startFakeD3 } from './fake-d3.ts';
 import { type FakeSlack, startFakeSlack } from './fake-slack.ts';
 import { slashCommandBody, viewSubmissionBody } from './fixtures.ts';
@@ -51,7 +51,6 @@ export async function startHarness(o: HarnessOptions = {}) {
   });
   const bot: Running = await startBot(loadConfig(env), {
     log: createLog(env.LOG_LEVEL ?? 'info', sink),
-    outboxIntervalMs: 60_000,
     ...o.runtime,
   });
   const eventsUrl = `http://127.0.0.1:${bot.port}/slack/events`;

@@ -49,9 +49,9 @@ describe('configuration', () => {
 
   it('refuses plain-http D3 unless insecure http is allowed explicitly', () => {
     expect(problems({ ...good, D3_BASE_URL: 'http://soar.example.com' }).join()).toContain('D3_BASE_URL');
-    expect(loadConfig({ ...good, D3_BASE_URL: 'http://127.0.0.1:8080', D3_ALLOW_INSECURE_HTTP: 'true' }).d3.baseUrl).toBe(
-      'http://127.0.0.1:8080',
-    );
+    expect(
+      loadConfig({ ...good, D3_BASE_URL: 'http://127.0.0.1:8080', D3_ALLOW_INSECURE_HTTP: 'true' }).d3.baseUrl,
+    ).toBe('http://127.0.0.1:8080');
   });
 
   it('treats empty strings as unset', () => {

@@ -15,7 +15,9 @@ const noLookups = { override: async () => undefined, email: async () => undefine
 
 describe('the user map', () => {
   it('accepts Slack IDs and emails, with an optional default site', () => {
-    const map = parseUserMap('defaultSite: SOC\nusers:\n  U0123ABCD: { username: jdoe }\n  a@b.example: { username: ab, site: X }\n');
+    const map = parseUserMap(
+      'defaultSite: SOC\nusers:\n  U0123ABCD: { username: jdoe }\n  a@b.example: { username: ab, site: X }\n',
+    );
     expect(map.users.U0123ABCD).toEqual({ username: 'jdoe' });
     expect(map.defaultSite).toBe('SOC');
   });
@@ -40,7 +42,9 @@ describe('the user map', () => {
   });
 
   it('resolves by ID, then email, and reports a user without a site', async () => {
-    const map = parseUserMap('users:\n  U0001: { username: one, site: A }\n  U0002: { username: two }\n  x@y.example: { username: xy, site: B }\n');
+    const map = parseUserMap(
+      'users:\n  U0001: { username: one, site: A }\n  U0002: { username: two }\n  x@y.example: { username: xy, site: B }\n',
+    );
     const resolve = createIdentityResolver(map, undefined, { ...noLookups, email: async () => 'X@Y.example' });
     expect((await resolve('U0001')).identity).toMatchObject({ username: 'one', site: 'A', source: 'file' });
     expect(await resolve('U0002')).toEqual({ identity: undefined, mapped: true, username: 'two' });
