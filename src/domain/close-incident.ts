@@ -105,7 +105,7 @@ async function closeHoldingLock(
   const d3LatencyMs = Math.round(performance.now() - started);
   if (closure.alreadyClosed) {
     await audit('already_closed', identity, undefined, d3LatencyMs);
-    return { ok: true, closure };
+    return { ok: true, closure, d3Username: identity.username };
   }
   const delivery = await deps.summaries.deliver({
     id: req.requestId,
@@ -117,7 +117,7 @@ async function closeHoldingLock(
     createdAt: new Date().toISOString(),
   });
   await audit('closed', identity, undefined, d3LatencyMs);
-  return { ok: true, closure, delivery };
+  return { ok: true, closure, delivery, d3Username: identity.username };
 }
 
 function auditWriter(deps: CloseDeps, req: CloseRequest, log: Log) {

@@ -58,5 +58,5 @@ export type SummaryDelivery =
 
 /** The result of one close attempt, as the Slack edge renders it for the analyst. */
 export type Outcome =
-  | { ok: true; closure: Closure; delivery?: SummaryDelivery }
+  | { ok: true; closure: Closure; delivery?: SummaryDelivery /** The D3 user the bot acted as. */; d3Username?: string }
   | { ok: false; error: import('./errors.ts').CloseError };

@@ -180,7 +180,7 @@ export function outcomeMessage(outcome: Outcome, ctx: MessageContext): Reply {
   }
   const delivery = deliveryWords(n, outcome.delivery);
   if (outcome.delivery?.status === 'not_posted' && delivery) return { text: delivery };
-  const actor = ctx.d3Username ?? c.closedBy;
+  const actor = ctx.d3Username ?? outcome.d3Username ?? c.closedBy;
   const as = actor?.trim() ? ` as ${safeUserText(actor)}` : '';
   const site = c.site.trim() ? ` (${safeUserText(c.site)})` : '';
   return { text: `Closed ${n} in D3${as}${site}.${delivery ? ` ${delivery}` : ''}` };
