@@ -20,6 +20,8 @@ export interface FakeD3Request {
   headers: IncomingHttpHeaders;
   rawBody: string;
   body: unknown;
+  /** Date.now() when the request body had arrived. */
+  at: number;
 }
 
 export interface FakeIncident {
@@ -61,7 +63,15 @@ const acted = (status: number, text: string) =>
   !/"error"\s*:\s*"\s*[^"\s]/i.test(text) &&
   !/"(returnData|result)"\s*:\s*"(failed|failure|error|unsuccessful)"/i.test(text);
 
-export async function startFakeD3(opts: { apiKey?: string; keyHeader?: string; stateApiKey?: string } = {}) {
+export interface FakeD3Options {
+  apiKey?: string;
+  keyHeader?: string;
+  stateApiKey?: string;
+  /** Delay for every reply whose step does not set its own `delayMs` (default 0: answer at once). */
+  delayMs?: number;
+}
+
+export async function startFakeD3(opts: FakeD3Options = {}) {
   const apiKey = opts.apiKey ?? 'test-d3-key';
   const stateApiKey = opts.stateApiKey ?? apiKey;
   const keyHeader = (opts.keyHeader ?? 'd3key').toLowerCase();
@@ -115,7 +125,7 @@ export async function startFakeD3(opts: { apiKey?: string; keyHeader?: string; s
     } catch {
       body = undefined;
     }
-    const entry = { command, path, headers: req.headers, rawBody, body };
+    const entry = { command, path, headers: req.headers, rawBody, body, at: Date.now() };
     log.push(entry);
     const lower = command.toLowerCase();
     const kind = CLOSE_COMMANDS.has(lower) ? 'close' : lower === STATE_COMMAND ? 'state' : undefined;
@@ -132,7 +142,8 @@ export async function startFakeD3(opts: { apiKey?: string; keyHeader?: string; s
       const username = String((body as { Username?: string }).Username ?? '');
       incidents.set(number, { status: 'Closed', closedBy: username, dateClosed: '2020-05-26 17:07:10' });
     }
-    if (step.delayMs) later(step.delayMs, () => reply(res, step, number));
+    const delayMs = step.delayMs ?? opts.delayMs;
+    if (delayMs) later(delayMs, () => reply(res, step, number));
     else reply(res, step, number);
   }
 
