@@ -1,0 +1,157 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ChildApp, startChildApp } from '../support/child-app.ts';
+import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
+import { type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
+import { slashCommandBody } from '../support/fixtures.ts';
+import {
+  botToken,
+  d3Key,
+  defaultUserMap,
+  type Harness,
+  harnessEnv,
+  signingSecret,
+  startHarness,
+} from '../support/harness.ts';
+import { postSigned } from '../support/sign.ts';
+
+const note = 'Crash-test note: benign scanner on WS-0193';
+/** Long enough for several outbox replays (every 300 ms) to run, so a second post would show. */
+const replayCycles = () => new Promise((resolve) => setTimeout(resolve, 1_500));
+
+describe('a closure D3 confirmed survives the app dying before the summary is posted', () => {
+  let d3: FakeD3;
+  let slack: FakeSlack;
+  let env: Record<string, string>;
+  const children: ChildApp[] = [];
+
+  beforeEach(async () => {
+    d3 = await startFakeD3({ apiKey: d3Key });
+    slack = await startFakeSlack({ botToken });
+    const dir = mkdtempSync(join(tmpdir(), 'close-incident-crash-'));
+    const userMapFile = join(dir, 'users.yml');
+    writeFileSync(userMapFile, defaultUserMap);
+    env = harnessEnv({
+      d3Url: d3.url,
+      slackApiUrl: slack.apiUrl,
+      userMapFile,
+      STORE_URL: `sqlite://${join(dir, 'x.sqlite')}`,
+      OUTBOX_INTERVAL_MS: '300',
+      OUTBOX_CLAIM_TTL_MS: '500',
+    });
+  });
+  afterEach(async () => {
+    for (const child of children.splice(0)) {
+      child.kill('SIGKILL');
+      await child.exited;
+    }
+    await Promise.all([d3.stop(), slack.stop()]);
+  });
+
+  const start = async () => {
+    const child = await startChildApp(env);
+    children.push(child);
+    return child;
+  };
+  const send = (child: ChildApp, text: string) =>
+    postSigned(
+      child.eventsUrl,
+      slashCommandBody('close-command.form', {
+        text,
+        response_url: slack.responseUrl('analyst'),
+        trigger_id: `${Date.now()}.4412345678.crash`,
+      }),
+      { secret: signingSecret },
+    );
+  const pendingSummaries = async (child: ChildApp) => {
+    const text = await (await fetch(`http://127.0.0.1:${child.port}/metrics`)).text();
+    return Number(/^close_incident_pending_summaries (\S+)$/m.exec(text)?.[1]);
+  };
+
+  it('posts the summary once, with its original details and author, after a SIGKILL between D3 and Slack', async () => {
+    slack.script('chat.postMessage', { hang: true });
+    const first = await start();
+    slack.onRequest((call) => {
+      if (call.method === 'chat.postMessage' && call.hang) first.kill('SIGKILL');
+    });
+
+    const ack = await send(first, `20200526-23 ${note}`);
+    expect(ack.status).toBe(200);
+    expect(await first.exited).toBe('SIGKILL');
+    expect(d3.closeCalls()).toHaveLength(1);
+    expect(slack.hung('chat.postMessage')).toHaveLength(1);
+    expect(slack.calls('chat.postMessage')).toHaveLength(0);
+
+    const second = await start();
+    await slack.waitFor(() => slack.calls('chat.postMessage').length >= 1, 10_000);
+    await replayCycles();
+    expect(await pendingSummaries(second)).toBe(0);
+
+    const posts = slack.calls('chat.postMessage');
+    expect(posts).toHaveLength(1);
+    const post = posts[0]!.args;
+    const blocks = JSON.stringify(post.blocks);
+    expect(post.channel).toBe('C1234');
+    expect(post.text).toEqual(expect.stringContaining('Incident 20200526-23 closed'));
+    expect(post.text).toEqual(expect.stringContaining('<@U1234>'));
+    expect(post.text).toEqual(expect.stringContaining('Jordan Vale'));
+    expect(post.text).toEqual(expect.stringContaining('Security Operations'));
+    expect(post.text).toEqual(expect.stringContaining(note));
+    expect(blocks).toContain('<@U1234>');
+    expect(blocks).toContain(note);
+    expect(d3.closeCalls()).toHaveLength(1);
+
+    second.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    const third = await start();
+    await replayCycles();
+    expect(await pendingSummaries(third)).toBe(0);
+    expect(slack.calls('chat.postMessage')).toHaveLength(1);
+    expect(d3.closeCalls()).toHaveLength(1);
+  });
+});
+
+describe('a closure whose summary Slack will not take yet', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ env: { OUTBOX_INTERVAL_MS: '300' } });
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  const pendingSummaries = async () => {
+    const text = await (await fetch(`${h.baseUrl}/metrics`)).text();
+    return Number(/^close_incident_pending_summaries (\S+)$/m.exec(text)?.[1]);
+  };
+
+  it.each([
+    { failure: 'HTTP 500s', replies: [{ status: 500 }, { status: 500 }, { status: 500 }] },
+    { failure: 'ratelimited', replies: [{ ok: false as const, error: 'ratelimited' }, { status: 503 }] },
+  ])(
+    'tells the analyst D3 closed it, then posts the summary exactly once when Slack recovers ($failure)',
+    async ({ replies }) => {
+      h.slack.script('chat.postMessage', ...replies);
+      await h.command({ user_id: 'U5678', text: `20200526-23 ${note}` });
+
+      await h.slack.waitFor(() => h.slack.responses().length === 1, 8000);
+      const told = JSON.stringify(h.slack.responses()[0]);
+      expect(told).toContain('D3 closed 20200526-23');
+      expect(told).toContain('will post it');
+
+      await h.slack.waitFor(() => h.slack.calls('chat.postMessage').length > replies.length, 8000);
+      await replayCycles();
+      expect(await pendingSummaries()).toBe(0);
+      const posts = h.slack.calls('chat.postMessage');
+      expect(posts).toHaveLength(replies.length + 1);
+      const delivered = posts.at(-1)!.args;
+      expect(delivered.text).toEqual(expect.stringContaining('<@U5678>'));
+      expect(delivered.text).toEqual(expect.stringContaining('Client A'));
+      expect(delivered.text).toEqual(expect.stringContaining(note));
+      expect(h.d3.closeCalls()).toHaveLength(1);
+      expect(h.slack.responses()).toHaveLength(1);
+    },
+  );
+});
