@@ -32,10 +32,12 @@ export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
   let timer: NodeJS.Timeout | undefined;
 
   // The claim keeps two instances (or a replay racing a live post) from posting one summary twice.
-  async function postClaimed(p: PendingSummary): Promise<PostResult | undefined> {
+  async function postClaimed(p: PendingSummary, fromList = false): Promise<PostResult | undefined> {
     const claim = await deps.store.locks.acquire(claimKey(p.id), deps.instanceId, deps.claimTtlMs);
     if (!claim.acquired) return undefined;
     try {
+      // A replay's list may be stale: whoever held the claim before us may have posted it since.
+      if (fromList && !(await deps.store.outbox.list()).some((q) => q.id === p.id)) return undefined;
       const result = await deps
         .post(p)
         .catch((e: unknown): PostResult => ({ ok: false, slackError: errorCode(e), permanent: false }));
@@ -79,7 +81,7 @@ export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
   async function replayPending(): Promise<number> {
     let posted = 0;
     for (const p of await deps.store.outbox.list()) {
-      const result = await postClaimed(p).catch(() => undefined);
+      const result = await postClaimed(p, true).catch(() => undefined);
       if (result?.ok) posted += 1;
       else if (result?.permanent) {
         deps.log.error(

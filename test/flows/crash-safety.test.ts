@@ -1,7 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createSummaryDeliverer } from '../../src/domain/summaries.ts';
+import type { PendingSummary } from '../../src/domain/types.ts';
+import { createLog } from '../../src/log.ts';
+import { createStore } from '../../src/store/keyv-store.ts';
 import { type ChildApp, startChildApp } from '../support/child-app.ts';
 import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
@@ -154,4 +158,55 @@ describe('a closure whose summary Slack will not take yet', () => {
       expect(h.slack.responses()).toHaveLength(1);
     },
   );
+});
+
+describe('a replay running alongside a live post', () => {
+  const pending = (id: string, createdAt: string): PendingSummary => ({
+    id,
+    channelId: 'C1234',
+    slackUserId: 'U1234',
+    d3Username: 'jdoe',
+    closure: { incidentNumber: id, site: 'Security Operations', note },
+    requestId: id,
+    createdAt,
+  });
+  const gate = () => {
+    let open = () => {};
+    const opened = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    return { open, opened };
+  };
+
+  it('does not post again a summary the live post delivered after the replay listed it', async () => {
+    const store = await createStore('memory://');
+    const gates = { backlog: gate(), live: gate() };
+    const posted: string[] = [];
+    const summaries = createSummaryDeliverer({
+      store,
+      post: async (p) => {
+        posted.push(p.id);
+        await (p.id === 'backlog' ? gates.backlog.opened : p.id === 'live' ? gates.live.opened : undefined);
+        return { ok: true };
+      },
+      notifyNotPosted: async () => {},
+      log: createLog('silent'),
+      instanceId: 'instance-1',
+      claimTtlMs: 30_000,
+    });
+    await store.outbox.put(pending('backlog', '2020-05-26T09:00:00.000Z'));
+
+    const live = summaries.deliver(pending('live', '2020-05-26T09:05:00.000Z'));
+    await vi.waitFor(() => expect(posted).toEqual(['live']));
+    const replay = summaries.replayPending();
+    await vi.waitFor(() => expect(posted).toEqual(['live', 'backlog']));
+    gates.live.open();
+    expect(await live).toEqual({ status: 'posted', channelId: 'C1234' });
+    gates.backlog.open();
+    await replay;
+
+    expect(posted).toEqual(['live', 'backlog']);
+    expect(await store.outbox.list()).toEqual([]);
+    await store.close();
+  });
 });
