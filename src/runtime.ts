@@ -146,6 +146,7 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
         installerOptions: { clientOptions: { slackApiUrl: config.slack.apiUrl } },
       })
     : undefined;
+  if (socket) timeAcks(socket, (ms) => metrics.observeAck(ms));
   const app = createApp(config, deps, socket ?? http, { botId: auth.bot_id, botUserId: auth.user_id });
 
   if (socket) {
@@ -175,6 +176,26 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
       await d3.destroy();
       await store.close();
     },
+  };
+}
+
+/**
+ * Bolt's SocketModeReceiver has no ack hook (our HTTP receiver times acks itself): hand it a view of
+ * the app whose processEvent times each event's ack, so close_incident_ack_seconds covers both modes.
+ */
+function timeAcks(receiver: SocketModeReceiver, onAck: (ms: number) => void): void {
+  const init = receiver.init.bind(receiver);
+  receiver.init = (app: App) => {
+    const timed = Object.create(app) as App;
+    timed.processEvent = (event) => {
+      const started = performance.now();
+      const ack = async (response?: unknown) => {
+        await event.ack(response);
+        onAck(performance.now() - started);
+      };
+      return app.processEvent({ ...event, ack });
+    };
+    init(timed);
   };
 }
 
