@@ -136,8 +136,10 @@ function auditWriter(deps: CloseDeps, req: CloseRequest, log: Log) {
       code,
       d3LatencyMs,
     };
-    // The audit line is the operator's record: everything but the note itself.
-    log.info({ audit: rec }, `close attempt: ${outcome}${code ? ` (${code})` : ''}`);
+    // The audit line is the operator's record: everything but the note itself. Every key is on every
+    // line (null where it does not apply, e.g. no D3 user for an unmapped analyst), so queries need no guards.
+    const line = Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, v ?? null]));
+    log.info({ audit: line }, `close attempt: ${outcome}${code ? ` (${code})` : ''}`);
     deps.observe?.(outcome, code, d3LatencyMs);
     await deps.store.audit.append(rec).catch((e) => log.error({ err: e }, 'audit record not stored'));
   };

@@ -34,7 +34,7 @@ describe('closing an incident D3 says is already closed', () => {
     expect(h.d3.requests().filter((r) => r.command === 'getIncidentStaticField')).toHaveLength(1);
     expect(h.slack.calls('chat.postMessage')).toHaveLength(0);
     expect(auditLines()).toEqual([expect.objectContaining({ outcome: 'already_closed' })]);
-    expect(auditLines()[0]?.code).toBeUndefined();
+    expect(auditLines()[0]?.code).toBeNull();
   });
 
   it('still reports it as already closed when D3 will not say who closed it', async () => {

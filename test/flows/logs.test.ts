@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { botToken, d3Key, type Harness, signingSecret, startHarness } from '../support/harness.ts';
+
+const marker = 'quokka7731';
+const note = `Analyst remark ${marker}: user mailbox forwarded to attacker, password reset done`;
+const auditKeys = [
+  'requestId',
+  'slackUserId',
+  'slackTeamId',
+  'd3Username',
+  'site',
+  'incidentNumber',
+  'noteLength',
+  'noteSha256',
+  'outcome',
+  'd3LatencyMs',
+];
+
+type Audit = Record<string, unknown>;
+
+describe('what the app logs about close attempts', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  const entries = () =>
+    h
+      .logs()
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as { level: number; audit?: Audit });
+  const audits = () => entries().flatMap((e) => (e.audit ? [e.audit] : []));
+  const closeAndWait = async (patch: Record<string, string>, responses: number) => {
+    await h.command(patch);
+    await h.slack.waitFor(() => h.slack.responses().length === responses, 8000);
+  };
+
+  it('keeps secrets and the note out of the logs and writes one audit line per attempt', async () => {
+    await closeAndWait({ text: `20200526-23 ${note}` }, 1);
+    h.d3.script('close', { status: 401, fixture: '401.json' });
+    await closeAndWait({ user_id: 'U5678', text: `20200526-24 ${note}` }, 2);
+    await closeAndWait({ user_id: 'U0UNMAPPED', text: `20200526-25 ${note}` }, 3);
+    h.slack.script('chat.postMessage', { status: 500 }, { status: 500 }, { status: 500 });
+    await closeAndWait({ text: `20200526-26 ${note}` }, 4);
+    const forged = await h.raw('token=x&text=20200526-27', { secret: 'not-the-signing-secret' });
+    expect(forged.status).toBe(401);
+
+    const logs = h.logs();
+    expect(logs).toContain('close attempt');
+    for (const secret of [botToken, signingSecret, d3Key, h.env.D3_API_KEY!, marker]) {
+      expect(logs).not.toContain(secret);
+    }
+    expect(entries().every((e) => e.level >= 30)).toBe(true);
+
+    const lines = audits();
+    expect(lines.map((a) => [a.incidentNumber, a.outcome])).toEqual([
+      ['20200526-23', 'closed'],
+      ['20200526-24', 'failed'],
+      ['20200526-25', 'refused'],
+      ['20200526-26', 'closed'],
+    ]);
+    for (const a of lines) expect(Object.keys(a)).toEqual(expect.arrayContaining(auditKeys));
+    expect(new Set(lines.map((a) => a.requestId)).size).toBe(4);
+    const sha = createHash('sha256').update(note).digest('hex');
+    for (const a of lines) expect(a).toMatchObject({ noteLength: note.length, noteSha256: sha, slackTeamId: 'T1234' });
+
+    const [closed, unauthorized, refused] = lines;
+    expect(closed).toMatchObject({ slackUserId: 'U1234', d3Username: 'jdoe', site: 'Security Operations' });
+    expect(closed?.d3LatencyMs).toEqual(expect.any(Number));
+    expect(unauthorized).toMatchObject({ slackUserId: 'U5678', d3Username: 'asmith', site: 'Client A' });
+    expect(unauthorized).toMatchObject({ code: 'd3_unauthorized', d3LatencyMs: expect.any(Number) });
+    expect(refused).toMatchObject({ slackUserId: 'U0UNMAPPED', code: 'user_unmapped' });
+    expect(refused).toMatchObject({ d3Username: null, site: null, d3LatencyMs: null });
+  });
+});
