@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import { z } from 'zod';
 import type { Secret } from '../config.ts';
 import type { Log } from '../log.ts';
 
@@ -52,7 +53,9 @@ export class SlackHttpReceiver implements Receiver {
         if (!res.headersSent) send(res, 400, 'bad request');
       });
     });
-    server.on('clientError', (_e, socket) => socket.destroy());
+    // No 'clientError' listener on purpose: Node's own answers a framing error (bad or duplicate
+    // Content-Length, Content-Length with chunked, malformed request line) with 400, oversized headers
+    // with 431, and a slow client with 408, then closes the socket. A bare destroy() left clients guessing.
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.o.port, this.o.host, () => resolve());
@@ -95,6 +98,10 @@ export class SlackHttpReceiver implements Receiver {
       if (body.ssl_check === '1') return send(res, 200, '');
       if (body.type === 'url_verification' && typeof body.challenge === 'string')
         return sendJson(res, { challenge: body.challenge });
+      const kind = servedKind(body);
+      // Events, actions, shortcuts, options and anything unknown: nothing here listens for them.
+      if (!kind) return send(res, 404, 'unsupported request');
+      if (!served[kind].safeParse(body).success) throw new HttpError(400, 'malformed Slack payload');
       await this.#dispatch(req, res, body);
     } catch (e) {
       if (e instanceof HttpError) {
@@ -191,11 +198,72 @@ function parseBody(contentType: string | undefined, raw: Buffer): Record<string,
     throw new HttpError(400, 'body is not UTF-8');
   }
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type === 'application/json') return asObject(parseJson(text));
+  if (type === 'application/json') {
+    const body = asObject(parseJson(text));
+    // Slack sends JSON for the Events API only; commands and interactivity always come as forms.
+    if (body.type !== 'url_verification' && body.type !== 'event_callback')
+      throw new HttpError(400, 'commands and interactivity are sent as forms, not JSON');
+    return body;
+  }
   if (type !== 'application/x-www-form-urlencoded') throw new HttpError(415, 'unsupported content type');
-  const form = Object.fromEntries(new URLSearchParams(text));
+  const form = parseForm(text);
   if (typeof form.payload === 'string') return asObject(parseJson(form.payload));
   return form;
+}
+
+/**
+ * x-www-form-urlencoded, strictly. URLSearchParams would turn a broken escape into literal text and
+ * bytes that are not UTF-8 into U+FFFD, and the note would reach D3 altered; Slack sends neither.
+ */
+function parseForm(text: string): Record<string, string> {
+  const form: Record<string, string> = {};
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const [key, value] = eq === -1 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
+    try {
+      form[decodeForm(key)] = decodeForm(value);
+    } catch {
+      throw new HttpError(400, 'form body is not valid percent-encoded UTF-8');
+    }
+  }
+  return form;
+}
+
+const decodeForm = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+
+const present = z.string().min(1);
+/**
+ * The two kinds of body the app serves (listeners/index.ts), with what Bolt and the listeners read
+ * from them unchecked; a body without it is not from Slack, and would otherwise fail inside Bolt as
+ * a TypeError. Register a new surface in listeners/index.ts? Add its kind and shape here too.
+ */
+const served = {
+  command: z.looseObject({
+    command: present,
+    team_id: z.string(),
+    channel_id: present,
+    user_id: present,
+    trigger_id: present,
+    response_url: present,
+    text: z.string().optional(),
+  }),
+  view: z.looseObject({
+    type: z.enum(['view_submission', 'view_closed']),
+    user: z.looseObject({ id: present }),
+    team: z.looseObject({ id: z.string() }).nullish(),
+    view: z.looseObject({ id: present, callback_id: z.string() }),
+    response_urls: z.array(z.looseObject({ response_url: z.string() })).optional(),
+  }),
+};
+
+/** Which served kind Bolt will route `b` as, in the order of Bolt's getTypeAndConversation. */
+function servedKind(b: Record<string, unknown>): keyof typeof served | undefined {
+  if (b.event !== undefined) return undefined;
+  if (b.command !== undefined) return 'command';
+  if (b.name !== undefined || b.actions !== undefined) return undefined;
+  if (b.type === 'view_submission' || b.type === 'view_closed') return 'view';
+  return undefined;
 }
 
 function parseJson(text: string): unknown {
