@@ -1,6 +1,22 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { botToken, d3Key, type Harness, signingSecret, startHarness } from '../support/harness.ts';
+import { type ChildApp, startChildApp } from '../support/child-app.ts';
+import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
+import { type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
+import { slashCommandBody } from '../support/fixtures.ts';
+import {
+  botToken,
+  d3Key,
+  defaultUserMap,
+  type Harness,
+  harnessEnv,
+  signingSecret,
+  startHarness,
+} from '../support/harness.ts';
+import { postSigned } from '../support/sign.ts';
 
 const marker = 'quokka7731';
 const note = `Analyst remark ${marker}: user mailbox forwarded to attacker, password reset done`;
@@ -76,5 +92,49 @@ describe('what the app logs about close attempts', () => {
     expect(unauthorized).toMatchObject({ code: 'd3_unauthorized', d3LatencyMs: expect.any(Number) });
     expect(refused).toMatchObject({ slackUserId: 'U0UNMAPPED', code: 'user_unmapped' });
     expect(refused).toMatchObject({ d3Username: null, site: null, d3LatencyMs: null });
+  });
+});
+
+describe('everything the process prints', () => {
+  let d3: FakeD3;
+  let slack: FakeSlack;
+  let child: ChildApp | undefined;
+  beforeEach(async () => {
+    d3 = await startFakeD3({ apiKey: d3Key });
+    slack = await startFakeSlack({ botToken });
+  });
+  afterEach(async () => {
+    child?.kill('SIGKILL');
+    await child?.exited;
+    await Promise.all([d3.stop(), slack.stop()]);
+  });
+
+  it.each(['info', 'debug'])('holds no token, signing secret or D3 key at %s level', async (level) => {
+    const dir = mkdtempSync(join(tmpdir(), 'close-incident-logs-'));
+    const userMapFile = join(dir, 'users.yml');
+    writeFileSync(userMapFile, defaultUserMap);
+    child = await startChildApp(
+      harnessEnv({ d3Url: d3.url, slackApiUrl: slack.apiUrl, userMapFile, LOG_LEVEL: level }),
+    );
+    const send = (text: string, user_id = 'U1234') =>
+      postSigned(
+        child!.eventsUrl,
+        slashCommandBody('close-command.form', { text, user_id, response_url: slack.responseUrl(), trigger_id: text }),
+        { secret: signingSecret },
+      );
+    await send(`20200526-23 ${note}`);
+    d3.script('close', { status: 401, fixture: '401.json' });
+    await send(`20200526-24 ${note}`);
+    slack.script('chat.postMessage', { status: 500 }, { status: 500 }, { status: 500 });
+    await send(`20200526-26 ${note}`);
+    await send(`20200526-25 ${note}`, 'U0UNMAPPED');
+    await slack.waitFor(() => slack.responses().length === 4, 8000);
+    child.kill('SIGTERM');
+    expect(await child.exited).toBe(0);
+
+    const out = child.output();
+    expect(out).toContain('close attempt');
+    for (const secret of [botToken, signingSecret, d3Key]) expect(out).not.toContain(secret);
+    if (level === 'info') expect(out).not.toContain(marker);
   });
 });
