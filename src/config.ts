@@ -94,7 +94,7 @@ const Env = z.object({
   SUPPORT_CONTACT: z.string().optional(),
   SHUTDOWN_TIMEOUT_MS: int(10_000),
   OUTBOX_INTERVAL_MS: int(30_000),
-  OUTBOX_CLAIM_TTL_MS: int(30_000),
+  OUTBOX_CLAIM_TTL_MS: int(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -52,6 +52,9 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
 
   const web = new WebClient(config.slack.botToken.reveal(), {
     slackApiUrl: config.slack.apiUrl,
+    // Bounded: three tries of at most 8 s each finish well inside a summary claim (OUTBOX_CLAIM_TTL_MS,
+    // 60 s by default), so a slow post is never replayed by another instance while it is still going.
+    timeout: 8_000,
     retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 },
     logger: undefined,
   });
