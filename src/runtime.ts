@@ -172,11 +172,14 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
     log,
     async stop() {
       ready = false;
-      // Stop taking requests, then wait (bounded) for closures and their posts already under way.
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      const left = () => Math.max(0, deadline - Date.now());
+      // Stop taking requests and replaying, then wait (bounded) for closures and posts already under way.
+      const replayDone = summaries.stop();
       if (socket) await app.stop();
-      await Promise.all([http.stop(config.shutdownTimeoutMs), settle(inFlight, config.shutdownTimeoutMs)]);
-      summaries.stop();
-      await d3.destroy();
+      await Promise.all([http.stop(left()), settle([...inFlight, replayDone], left())]);
+      // The D3 agent's close() waits for requests still open; past the deadline those are abandoned.
+      await settle([d3.destroy()], left());
       await store.close();
     },
   };
@@ -202,7 +205,7 @@ function timeAcks(receiver: SocketModeReceiver, onAck: (ms: number) => void): vo
   };
 }
 
-async function settle(work: Set<Promise<unknown>>, timeoutMs: number): Promise<void> {
+async function settle(work: Iterable<Promise<unknown>>, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, timeoutMs);

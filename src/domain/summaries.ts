@@ -12,7 +12,8 @@ export interface SummaryDeliverer {
   replayPending(): Promise<number>;
   /** Replays now and then every `intervalMs` until stop(). */
   start(intervalMs: number): void;
-  stop(): void;
+  /** No further replays; resolves when the one under way (if any) has finished. */
+  stop(): Promise<void>;
 }
 
 export interface SummaryDeps {
@@ -30,6 +31,7 @@ export interface SummaryDeps {
 export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
   const claimKey = (id: string) => `summary:${id}`;
   let timer: NodeJS.Timeout | undefined;
+  let replaying: Promise<void> | undefined;
 
   // The claim keeps two instances (or a replay racing a live post) from posting one summary twice.
   async function postClaimed(p: PendingSummary, fromList = false): Promise<PostResult | undefined> {
@@ -99,17 +101,24 @@ export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
     deliver,
     replayPending,
     start(intervalMs) {
-      const run = () =>
-        replayPending()
-          .catch((e) => deps.log.error({ err: e }, 'summary replay failed'))
+      const run = () => {
+        replaying = replayPending()
+          .then(
+            () => {},
+            (e) => deps.log.error({ err: e }, 'summary replay failed'),
+          )
           .finally(() => {
+            replaying = undefined;
             if (timer) timer = setTimeout(run, intervalMs).unref();
           });
+      };
       timer = setTimeout(run, 0).unref();
     },
-    stop() {
+    async stop() {
       clearTimeout(timer);
       timer = undefined;
+      // A post cut off by the store closing would stay in the outbox and be posted again at the next start.
+      await replaying;
     },
   };
 }
