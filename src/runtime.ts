@@ -178,6 +178,13 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
       const replayDone = summaries.stop();
       if (socket) await app.stop();
       await Promise.all([http.stop(left()), settle([...inFlight, replayDone], left())]);
+      if (inFlight.size > 0) {
+        // Their outcome is unknown (D3 may yet act on them) and nothing will announce them: say so.
+        log.warn(
+          { closures: inFlight.size },
+          'shutdown deadline passed; closures under way abandoned, check them in D3',
+        );
+      }
       // The D3 agent's close() waits for requests still open; past the deadline those are abandoned.
       await settle([d3.destroy()], left());
       await store.close();

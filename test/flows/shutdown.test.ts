@@ -64,6 +64,7 @@ describe('stopping the app on a signal', () => {
       expect(posts[0]?.args.text).toEqual(expect.stringContaining('20200526-23'));
       expect(JSON.stringify(slack.responses('in-flight'))).toContain('Closed 20200526-23 in D3');
       expect(slack.responses('late')).toEqual([]);
+      expect(child.output()).not.toContain('abandoned');
     },
   );
 
@@ -98,5 +99,7 @@ describe('stopping the app on a signal', () => {
     child.kill('SIGTERM');
     expect(await child.exited).toBe(0);
     expect(slack.calls('chat.postMessage')).toHaveLength(0);
+    expect(child.output()).toContain('"closures":1');
+    expect(child.output()).toContain('closures under way abandoned');
   });
 });
