@@ -89,7 +89,7 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
     instanceId,
     claimTtlMs: config.outbox.claimTtlMs,
   });
-  const inFlight = new Set<Promise<unknown>>();
+  const inFlight = new Map<Promise<unknown>, string>();
   const closeNow = createCloseIncident({
     rules: config.policy,
     resolveIdentity,
@@ -105,7 +105,7 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
   // Tracked so a graceful stop can wait for closures under way, in HTTP and Socket Mode alike.
   const closeIncident: typeof closeNow = (req) => {
     const work = closeNow(req);
-    inFlight.add(work);
+    inFlight.set(work, req.incidentNumber);
     void work.finally(() => inFlight.delete(work)).catch(() => {});
     return work;
   };
@@ -177,11 +177,11 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
       // Stop taking requests and replaying, then wait (bounded) for closures and posts already under way.
       const replayDone = summaries.stop();
       if (socket) await app.stop();
-      await Promise.all([http.stop(left()), settle([...inFlight, replayDone], left())]);
+      await Promise.all([http.stop(left()), settle([...inFlight.keys(), replayDone], left())]);
       if (inFlight.size > 0) {
         // Their outcome is unknown (D3 may yet act on them) and nothing will announce them: say so.
         log.warn(
-          { closures: inFlight.size },
+          { closures: inFlight.size, incidents: [...inFlight.values()] },
           'shutdown deadline passed; closures under way abandoned, check them in D3',
         );
       }

@@ -99,7 +99,7 @@ describe('stopping the app on a signal', () => {
     child.kill('SIGTERM');
     expect(await child.exited).toBe(0);
     expect(slack.calls('chat.postMessage')).toHaveLength(0);
-    expect(child.output()).toContain('"closures":1');
+    expect(child.output()).toContain('"closures":1,"incidents":["20200526-23"]');
     expect(child.output()).toContain('closures under way abandoned');
   });
 });
