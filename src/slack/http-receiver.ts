@@ -106,6 +106,8 @@ export class SlackHttpReceiver implements Receiver {
     } catch (e) {
       if (e instanceof HttpError) {
         this.o.log.warn({ status: e.status, reason: e.message }, 'Slack request refused');
+        // A body left unread would be taken for the next request on a kept-alive connection.
+        if (!req.complete) res.setHeader('connection', 'close');
         if (!res.headersSent) send(res, e.status, e.message);
         return;
       }
@@ -161,20 +163,26 @@ export class SlackHttpReceiver implements Receiver {
   }
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) {
-    req.resume();
-    throw new HttpError(413, 'body too large');
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, 'body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The raw body, at most `limit` bytes. Over the limit the rest is left unread (never destroyed
+ * mid-request, so the 413 still reaches the client) and #handle closes the connection after answering.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.reject(new HttpError(413, 'body too large'));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.off('data', onData).pause();
+      reject(new HttpError(413, 'body too large'));
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    // The client went away mid-body ('aborted'): nobody is left to answer, but it is their doing, not ours.
+    req.on('error', () => reject(new HttpError(400, 'request body incomplete')));
+  });
 }
 
 function verifySignature(req: IncomingMessage, raw: Buffer, secret: Secret): void {
@@ -233,6 +241,11 @@ function parseForm(text: string): Record<string, string> {
 const decodeForm = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
 
 const present = z.string().min(1);
+// Slack's id shapes, which the bot relies on after this point (user map keys, modal metadata, mentions).
+const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/);
+const channelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/);
+// respond() and the error handler POST to it; one that does not parse could never be answered.
+const responseUrl = z.url({ protocol: /^https?$/ });
 /**
  * The two kinds of body the app serves (listeners/index.ts), with what Bolt and the listeners read
  * from them unchecked; a body without it is not from Slack, and would otherwise fail inside Bolt as
@@ -242,18 +255,18 @@ const served = {
   command: z.looseObject({
     command: present,
     team_id: z.string(),
-    channel_id: present,
-    user_id: present,
+    channel_id: channelId,
+    user_id: userId,
     trigger_id: present,
-    response_url: present,
+    response_url: responseUrl,
     text: z.string().optional(),
   }),
   view: z.looseObject({
     type: z.enum(['view_submission', 'view_closed']),
-    user: z.looseObject({ id: present }),
+    user: z.looseObject({ id: userId }),
     team: z.looseObject({ id: z.string() }).nullish(),
     view: z.looseObject({ id: present, callback_id: z.string() }),
-    response_urls: z.array(z.looseObject({ response_url: z.string() })).optional(),
+    response_urls: z.array(z.looseObject({ response_url: responseUrl })).optional(),
   }),
 };
 

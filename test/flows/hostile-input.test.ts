@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMetadataSealer } from '../../src/slack/metadata.ts';
-import { slashCommandBody } from '../support/fixtures.ts';
+import { slashCommandBody, viewSubmissionBody } from '../support/fixtures.ts';
 import { botToken, type Harness, signingSecret, startHarness } from '../support/harness.ts';
 
 const form = 'application/x-www-form-urlencoded';
@@ -99,6 +99,28 @@ describe('hostile and malformed requests to the Slack endpoint', () => {
     expect(h.d3.requests()).toHaveLength(0);
   });
 
+  it.each([2, 40])(
+    'refuses a %i MB chunked body with 413 and keeps serving on the same connection pool',
+    async (mb) => {
+      const piece = Buffer.alloc(64 * 1024, 0x61);
+      const body = new ReadableStream({
+        start(c) {
+          c.enqueue(Buffer.from(command({ text: undefined })));
+          for (let i = 0; i < mb * 16; i++) c.enqueue(piece);
+          c.close();
+        },
+      });
+      const headers = { 'content-type': form, ...signBytes(Buffer.from('unknown in advance')) };
+      const res = await fetch(h.eventsUrl, { method: 'POST', headers, body, duplex: 'half' } as RequestInit);
+      expect(res.status).toBe(413);
+      await res.text();
+      expect((await fetch(`${h.baseUrl}/healthz`)).status).toBe(200);
+      expect((await h.command()).status).toBe(200);
+      await h.slack.waitFor(() => h.slack.calls('chat.postMessage').length === 1);
+      expect(h.d3.closeCalls()).toHaveLength(1);
+    },
+  );
+
   it('refuses a Content-Length over 1 MB before reading the body', async () => {
     const body = Buffer.from(command());
     const head = `POST /slack/events HTTP/1.1\nHost: x\nContent-Type: ${form}\nContent-Length: ${2 * MB}\nx-slack-signature: ${signBytes(body)['x-slack-signature']}\nx-slack-request-timestamp: ${nowS()}\n\n`;
@@ -192,15 +214,23 @@ describe('hostile and malformed requests to the Slack endpoint', () => {
     expect(h.slack.responses()).toHaveLength(0);
   });
 
-  it.each(['user_id', 'channel_id', 'trigger_id', 'response_url'])(
-    'refuses a slash command missing %s with 400 and calls no one',
-    async (field) => {
-      const res = await h.raw(command({ [field]: undefined }));
-      expect(res.status).toBe(400);
-      expect(h.d3.requests()).toHaveLength(0);
-      expect(h.slack.responses()).toHaveLength(0);
-    },
-  );
+  it.each([
+    ['no user_id', { user_id: undefined }],
+    ['no channel_id', { channel_id: undefined }],
+    ['no trigger_id', { trigger_id: undefined }],
+    ['no response_url', { response_url: undefined }],
+    ['a bot id for user_id', { user_id: 'B0BOT' }],
+    ['a lower-case user_id', { user_id: 'u1234' }],
+    ['a channel name for channel_id', { channel_id: 'general' }],
+    ['a response_url that is not a URL', { response_url: 'hooks.slack.com/commands/1' }],
+    ['a response_url without a scheme', { response_url: '//127.0.0.1/response/x' }],
+    ['a response_url of another scheme', { response_url: 'file:///etc/passwd' }],
+  ])('refuses a slash command with %s with 400 and calls no one', async (_name, patch) => {
+    const res = await h.raw(command(patch));
+    expect(res.status).toBe(400);
+    expect(h.d3.requests()).toHaveLength(0);
+    expect(h.slack.calls().map((c) => c.method)).toEqual(['auth.test']);
+  });
 
   it('refuses a view submission without a user or view with 400', async () => {
     const payload = (o: object) => new URLSearchParams({ payload: JSON.stringify(o) }).toString();
@@ -278,6 +308,18 @@ describe('hostile and malformed requests to the Slack endpoint', () => {
     expect(retry.status).toBe(200);
     await h.slack.waitFor(() => h.slack.calls('chat.postMessage').length === 1 && h.slack.responses().length === 2);
     expect(h.d3.closeCalls()).toHaveLength(1);
+  });
+
+  it('does not call D3 twice when Slack retries a modal submission', async () => {
+    const privateMetadata = createMetadataSealer(botToken).seal({ channel: 'C1234' });
+    const body = viewSubmissionBody('close-modal-submit.json', { privateMetadata, viewId: 'V0RETRY' });
+    expect((await h.raw(body)).status).toBe(200);
+    await h.slack.waitFor(() => h.slack.calls('chat.postEphemeral').length === 1);
+    const retry = await h.raw(body, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_error' } });
+    expect(retry.status).toBe(200);
+    await h.slack.waitFor(() => h.slack.calls('chat.postEphemeral').length === 2);
+    expect(h.d3.closeCalls()).toHaveLength(1);
+    expect(h.slack.calls('chat.postMessage')).toHaveLength(1);
   });
 
   it('makes one D3 call and posts one summary when the same modal is submitted twice in a row', async () => {
