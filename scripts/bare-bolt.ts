@@ -25,7 +25,7 @@ const app = new App({
 app.command('/close-incident', async ({ ack }) => ack());
 
 // App.start passes its arguments to HTTPReceiver.start, which takes listen options and resolves with the server.
-const start = app.start as unknown as (o: { port: number; host: string }) => Promise<Server>;
+const start = app.start.bind(app) as unknown as (o: { port: number; host: string }) => Promise<Server>;
 const server = await start({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' });
 console.log(JSON.stringify({ port: (server.address() as AddressInfo).port, msg: 'bare-bolt ready' }));
 
