@@ -13,10 +13,12 @@
  * `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { execFileSync, fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ModuleKind, ScriptTarget, transpileModule } from 'typescript';
 import { defaultUserMap, harnessEnv, signingSecret } from '../test/support/harness.ts';
+import { type RedisServer, startRedis } from '../test/support/redis.ts';
 import type { FakeStats, FakesReply, FakesRequest } from './bench-fakes.ts';
 import {
   ackStats,
@@ -74,11 +76,17 @@ const plan = {
 /** sqlite is what one process runs with by default (STORE_URL's default). */
 const storeUrlFor = (dir: string) => process.env.BENCH_STORE_URL ?? `sqlite://${join(dir, 'bench.sqlite')}`;
 /**
- * The growth run closes 10,000 incidents at 200/s, five times what D3_MAX_RPS allows in production;
- * the sqlite store's outbox cannot keep up with that (see results), which would measure a backlog, not
- * a leak. memory:// keeps the audit history in the heap (by design, 90-day TTL), which is counted.
+ * The growth run looks for leaks in the app itself, so its store is a throwaway Redis (out of process)
+ * when redis-server is installed: memory:// keeps the audit history in the heap and sqlite:// keeps
+ * de-duplication keys in the process, both on purpose (TTLs of 90 days and 24 h), which would read as
+ * growth. Without redis-server it falls back to memory:// and says so. sqlite's outbox also cannot keep
+ * up with 200 closures/s (five times D3_MAX_RPS's default), which would measure a backlog, not a leak.
  */
-const growthStoreUrl = process.env.BENCH_GROWTH_STORE_URL ?? 'memory://';
+async function growthStore(): Promise<{ url: string; redis?: RedisServer }> {
+  if (process.env.BENCH_GROWTH_STORE_URL) return { url: process.env.BENCH_GROWTH_STORE_URL };
+  const redis = await startRedis().catch(() => undefined);
+  return redis ? { url: redis.url, redis } : { url: 'memory://' };
+}
 const appNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const only = process.env.BENCH_ONLY?.split(',').map((x) => x.trim());
 const runs = (part: string) => !only || only.includes(part);
@@ -208,9 +216,24 @@ function report(r: Row): Row {
   return r;
 }
 
+/**
+ * scripts/bare-bolt.ts with its types stripped, so the baseline runs on plain node like the built app
+ * (tsx's loader thread would add to its RSS and start-up). Written to the temp dir, which gets a
+ * node_modules link so `@slack/bolt` resolves.
+ */
+function bareBoltJs(): string {
+  const out = transpileModule(readFileSync(join(root, 'scripts/bare-bolt.ts'), 'utf8'), {
+    compilerOptions: { module: ModuleKind.ESNext, target: ScriptTarget.ES2022, verbatimModuleSyntax: true },
+  });
+  const file = join(dir, 'bare-bolt.mjs');
+  writeFileSync(file, out.outputText);
+  if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return file;
+}
+
 async function benchBare(fakes: Fakes): Promise<Row[]> {
   const started = await fakes.start(0);
-  const bare = await launch(['--import', 'tsx', 'scripts/bare-bolt.ts'], {
+  const bare = await launch([bareBoltJs()], {
     cwd: root,
     env: childEnv({ SLACK_SIGNING_SECRET: signingSecret }),
     logFile: join(dir, 'bare.log'),
@@ -302,6 +325,10 @@ async function benchOurs(fakes: Fakes, run: OurRun): Promise<Row> {
   };
   await pool.close();
   await stopOurs(app);
+  if (only) {
+    const raw = { startedAt: load.startedAt, sentAt: load.sentAt, lat: load.lat, ...stats };
+    writeFileSync(join(dir, `run-${seq}.json`), JSON.stringify(raw));
+  }
   return report(row);
 }
 
@@ -326,10 +353,11 @@ interface Growth {
 async function benchGrowth(fakes: Fakes): Promise<Growth> {
   const g = plan.growth;
   const started = await fakes.start(g.d3DelayMs);
+  const store = await growthStore();
   const env = ourEnv(started, {
     D3_MAX_RPS: String(g.maxRps),
     D3_QUEUE_MAX: String(g.closures + g.warmup),
-    STORE_URL: growthStoreUrl,
+    STORE_URL: store.url,
   });
   const app = await startOurs(env, ['--inspect=127.0.0.1:0']);
   const pool = newPool(app.port);
@@ -352,6 +380,7 @@ async function benchGrowth(fakes: Fakes): Promise<Growth> {
   const after = await forceSettle(app);
   await pool.close();
   await stopOurs(app);
+  await store.redis?.stop();
   const growth: Growth = {
     closures: load.sent,
     rate: g.rate,
