@@ -56,7 +56,7 @@ const num = (name: string, fallback: number) => {
 
 const plan = {
   rates: [50, 200, 500],
-  runMs: num('BENCH_RUN_MS', 6_000),
+  runMs: num('BENCH_RUN_MS', 8_000),
   concurrency: 16,
   concurrencyMs: 5_000,
   d3DelayMs: 500,
@@ -450,7 +450,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  console.log('\n# bare Bolt app, handler only acks (under tsx)');
+  console.log('\n# bare Bolt app, handler only acks');
   const bare = await benchBare(fakes);
   console.log('\n# close-incident, built (node dist/src/main.js), fresh app and fakes per run');
   const ours: Row[] = [];
@@ -474,7 +474,13 @@ async function main(): Promise<void> {
 function describeEnv(env: Record<string, string>): string {
   return Object.entries(env)
     .filter(([k]) => !/TOKEN|SECRET|KEY$/.test(k))
-    .map(([k, v]) => `${k}=${v.split(dir).join('$TMP')}`)
+    .map(
+      ([k, v]) =>
+        `${k}=${v
+          .split(dir)
+          .join('$TMP')
+          .replace(/store-\d+/, '<run>')}`,
+    )
     .join(' ');
 }
 
@@ -535,13 +541,13 @@ function markdown(o: {
   const startups = [...o.ours, o.slow].map((r) => r.startupMs).sort((a, b) => a - b);
   L.push(
     `Start-up to ready (spawn → "close-incident ready", ${startups.length} starts, sqlite store): median ${f0(pct(startups, 50))} ms, max ${f0(startups.at(-1) ?? Number.NaN)} ms. ` +
-      `Bare Bolt under tsx: ${f0(o.bare[0]?.startupMs ?? Number.NaN)} ms.`,
+      `Bare Bolt: ${f0(o.bare[0]?.startupMs ?? Number.NaN)} ms.`,
     '',
   );
   const g = o.growth;
   L.push(
     `RSS over ${g.closures} closures at ${g.rate} req/s (${g.posted} summaries posted; fake D3 ${plan.growth.d3DelayMs} ms, ` +
-      `D3_MAX_RPS=${g.env.D3_MAX_RPS}, D3_QUEUE_MAX=${g.env.D3_QUEUE_MAX}, STORE_URL=${g.env.STORE_URL}, after ${plan.growth.warmup} warm-up closures; ` +
+      `D3_MAX_RPS=${g.env.D3_MAX_RPS}, D3_QUEUE_MAX=${g.env.D3_QUEUE_MAX}, STORE_URL=${g.env.STORE_URL?.startsWith('redis') ? 'redis:// (a throwaway local redis-server, so only the app’s own memory is measured)' : g.env.STORE_URL}, after ${plan.growth.warmup} warm-up closures; ` +
       `each figure read after a forced full GC over the inspector):`,
     '',
     '| | Before | Mid-run | After | Growth before → after | Per closure |',
