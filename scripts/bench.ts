@@ -193,6 +193,8 @@ interface Row {
   d3Calls?: number;
   d3MaxPerS?: number;
   queueFull?: number;
+  /** Sent but with no outcome yet when the app was stopped (still waiting for a D3 slot). */
+  unfinished?: number;
   outcomes?: Record<string, number>;
   rssIdleMb: number;
   rssLoadMb: number;
@@ -208,7 +210,7 @@ function report(r: Row): Row {
     .join(', ');
   const ours =
     r.app === 'close-incident'
-      ? `; closures/s ${f1(r.closuresPerS ?? Number.NaN)} (${r.closuresTotal} posted), D3 ${r.d3Calls} calls, max ${r.d3MaxPerS} in 1 s, queue_full ${r.queueFull}, drain ${f1((r.drainMs ?? 0) / 1000)} s, outcomes ${JSON.stringify(r.outcomes)}`
+      ? `; closures/s ${f1(r.closuresPerS ?? Number.NaN)} (${r.closuresTotal} posted), D3 ${r.d3Calls} calls, max ${r.d3MaxPerS} in 1 s, queue_full ${r.queueFull}, unfinished at stop ${r.unfinished}, drain ${f1((r.drainMs ?? 0) / 1000)} s, outcomes ${JSON.stringify(r.outcomes)}`
       : '';
   console.log(
     `  ${r.app} ${r.run}: sent ${r.load.sent} (2xx ${r.load.ok}, other ${r.load.non2xx}, errors ${r.load.errors}) in ${f1(r.load.wallMs / 1000)} s; ack p50 ${ms(r.ack.p50)} p99 ${ms(r.ack.p99)} max ${ms(r.ack.max)} ms; generator lag max ${ms(r.load.maxSendLagMs)} ms; RSS idle ${f1(r.rssIdleMb)} load ${f1(r.rssLoadMb)} MB; CPU ${cpu}${ours}`,
@@ -316,6 +318,7 @@ async function benchOurs(fakes: Fakes, run: OurRun): Promise<Row> {
     d3Calls: stats.d3Times.length,
     d3MaxPerS: maxPerSecond(stats.d3Times),
     queueFull: stats.responses.queueFull,
+    unfinished: load.sent - stats.responses.total,
     outcomes: outcomes(app.log()),
     rssIdleMb,
     rssLoadMb,
@@ -506,8 +509,8 @@ function markdown(o: {
     `App environment: \`${o.envLine}\`. Fake D3 answers after ${plan.d3DelayMs} ms. ` +
       `Open-loop runs send at a fixed rate for ${plan.runMs / 1000} s whatever the answers; the closed-loop run keeps ${plan.concurrency} requests in flight for ${plan.concurrencyMs / 1000} s.`,
     '',
-    '| Run | App | Sent | Ack p50 ms | Ack p99 ms | Ack max ms | p50 ÷ bare | p99 ÷ bare | Closures/s | D3 calls/s (max in 1 s) | queue_full | RSS idle MB | RSS load MB | App CPU % |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| Run | App | Sent | Ack p50 ms | Ack p99 ms | Ack max ms | p50 ÷ bare | p99 ÷ bare | Closures/s | D3 calls/s (max in 1 s) | queue_full | Unfinished at stop | RSS idle MB | RSS load MB | App CPU % |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   );
   const row = (r: Row) => {
     const b = r.app === 'close-incident' ? bareOf(r) : undefined;
@@ -523,6 +526,7 @@ function markdown(o: {
       r.closuresPerS === undefined ? '' : f1(r.closuresPerS),
       r.d3MaxPerS === undefined ? '' : String(r.d3MaxPerS),
       r.queueFull === undefined ? '' : String(r.queueFull),
+      r.unfinished === undefined ? '' : String(r.unfinished),
       f0(r.rssIdleMb),
       f0(r.rssLoadMb),
       f0(r.cpu.app ?? Number.NaN),
@@ -535,7 +539,7 @@ function markdown(o: {
     '- _Ack_: client-side, from sending the request to the end of the reply (Slack’s 3 s clock). ' +
       '_Closures/s_: summaries the fake Slack received (chat.postMessage) in the send window, shifted by one D3 delay. ' +
       '_D3 calls/s_: most D3 requests arriving at the fake D3 within any sliding 1 s window (D3_MAX_RPS=40). ' +
-      `_queue_full_: closes refused at once because D3_QUEUE_MAX closes already waited for a D3 slot; expected whenever the offered rate stays above D3_MAX_RPS (the analyst is told to retry). Closes still queued ${plan.drainMaxMs / 1000} s after the last send are cut off when the app is stopped.`,
+      `_queue_full_: closes refused at once because D3_QUEUE_MAX closes already waited for a D3 slot; expected whenever the offered rate stays above D3_MAX_RPS (the analyst is told to retry). _Unfinished at stop_: closes still waiting for a D3 slot ${plan.drainMaxMs / 1000} s after the last send, when the bench stops the app (at D3_MAX_RPS=40 a full queue of 500 takes 12.5 s to drain). _App CPU_: % of one core during the send window.`,
     '',
   );
   const startups = [...o.ours, o.slow].map((r) => r.startupMs).sort((a, b) => a - b);
