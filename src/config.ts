@@ -92,7 +92,7 @@ const Env = z.object({
   ALLOWED_CHANNEL_IDS: idList(/^[CGD][A-Z0-9]+$/, 'Slack channel IDs (C…, G…)'),
   ALLOWED_USER_GROUP_IDS: idList(/^S[A-Z0-9]+$/, 'Slack user group IDs (S…)'),
   SUPPORT_CONTACT: z.string().optional(),
-  SHUTDOWN_TIMEOUT_MS: int(10_000),
+  SHUTDOWN_TIMEOUT_MS: int(30_000),
   OUTBOX_INTERVAL_MS: int(30_000),
   OUTBOX_CLAIM_TTL_MS: int(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

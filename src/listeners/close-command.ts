@@ -1,7 +1,8 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { parseCommandText } from '../domain/command-text.ts';
+import { CloseError } from '../domain/errors.ts';
 import { closeModal, closingNotice, helpMessage, historyMessage, whoamiMessage } from '../slack/blocks.ts';
-import { outcomeMessage } from '../slack/messages.ts';
+import { errorMessage, outcomeMessage } from '../slack/messages.ts';
 import type { ListenerDeps } from './deps.ts';
 import { mapCommand } from './map-command.ts';
 
@@ -19,8 +20,9 @@ export const closeCommand =
       case 'invalid':
         return ack(helpMessage({ noteRequired: deps.rules.noteRequired, isAdmin, problem: input.reason }));
       case 'modal': {
-        await ack();
         const privateMetadata = deps.metadata.seal({ channel: command.channel_id });
+        if (!privateMetadata) return ack(errorMessage(new CloseError('bad_metadata'), deps));
+        await ack();
         const view = closeModal({ ...input, noteRequired: deps.rules.noteRequired, privateMetadata });
         await client.views.open({ trigger_id: command.trigger_id, view });
         return;

@@ -63,7 +63,7 @@ export function errorMessage(error: CloseError, ctx: MessageContext): string {
       return `${who} is already closing ${n}. Wait for that result before trying again.`;
     }
     case 'duplicate_request':
-      return `This request to close ${n} was already received and is being handled; its result will follow. There is nothing more to do.`;
+      return `This request to close ${n} was already received, so it was not sent to D3 again; its result is (or will be) shown to you separately.`;
     case 'queue_full':
       return `There are too many closes at once, so ${n} was not sent to D3. Retry in a few seconds.`;
     case 'd3_rejected':

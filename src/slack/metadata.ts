@@ -14,8 +14,11 @@ export function createMetadataSealer(secret: string) {
   const key = createHmac('sha256', 'close-incident/modal-metadata').update(secret).digest();
   const mac = (json: string) => createHmac('sha256', key).update(json).digest('base64url');
   return {
-    seal(data: ModalMetadata): string {
-      const json = JSON.stringify(Metadata.parse(data));
+    /** Undefined when the channel is not one a summary can be posted to (e.g. a malformed id). */
+    seal(data: ModalMetadata): string | undefined {
+      const parsed = Metadata.safeParse(data);
+      if (!parsed.success) return undefined;
+      const json = JSON.stringify(parsed.data);
       return JSON.stringify({ d: json, s: mac(json) });
     },
     open(text: string | undefined): ModalMetadata | undefined {

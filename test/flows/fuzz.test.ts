@@ -140,7 +140,7 @@ function generate(seed: number, n: number, responseBase: string): Hostile[] {
   const responseUrl = `${responseBase}fuzz`;
   const command = (patch: Record<string, string | undefined> = {}) =>
     slashCommandBody('close-command.form', { response_url: responseUrl, ...patch });
-  const metadata = createMetadataSealer(botToken).seal({ channel: 'C1234' });
+  const metadata = createMetadataSealer(botToken).seal({ channel: 'C1234' })!;
   const modal = () => viewSubmissionPayload('close-modal-submit.json', { privateMetadata: metadata });
   const asPayload = (v: unknown) => new URLSearchParams({ payload: JSON.stringify(v) }).toString();
   const texts = [

@@ -270,12 +270,12 @@ describe('hostile and malformed requests to the Slack endpoint', () => {
     expect(h.slack.calls('chat.postMessage')).toHaveLength(0);
   });
 
-  const sealed = createMetadataSealer(botToken).seal({ channel: 'C1234' });
+  const sealed = createMetadataSealer(botToken).seal({ channel: 'C1234' })!;
   const sealedOuter = JSON.parse(sealed) as { d: string; s: string };
   it.each([
     ['a forged signature', JSON.stringify({ d: '{"channel":"C1234"}', s: 'A'.repeat(43) })],
     ['another channel under the real signature', JSON.stringify({ d: '{"channel":"C9999"}', s: sealedOuter.s })],
-    ['metadata sealed with another key', createMetadataSealer('xoxb-other').seal({ channel: 'C9999' })],
+    ['metadata sealed with another key', createMetadataSealer('xoxb-other').seal({ channel: 'C9999' })!],
     ['the unsigned channel', '{"channel":"C1234"}'],
     ['an extra field', JSON.stringify({ ...sealedOuter, x: 1 })],
     ['metadata that is not JSON', '{"d":'],
@@ -311,7 +311,7 @@ describe('hostile and malformed requests to the Slack endpoint', () => {
   });
 
   it('does not call D3 twice when Slack retries a modal submission', async () => {
-    const privateMetadata = createMetadataSealer(botToken).seal({ channel: 'C1234' });
+    const privateMetadata = createMetadataSealer(botToken).seal({ channel: 'C1234' })!;
     const body = viewSubmissionBody('close-modal-submit.json', { privateMetadata, viewId: 'V0RETRY' });
     expect((await h.raw(body)).status).toBe(200);
     await h.slack.waitFor(() => h.slack.calls('chat.postEphemeral').length === 1);

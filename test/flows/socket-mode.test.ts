@@ -28,7 +28,7 @@ describe('Socket Mode', () => {
       'interactive',
       viewSubmissionPayload('close-modal-submit.json', {
         values,
-        privateMetadata: createMetadataSealer(botToken).seal({ channel: 'C1234' }),
+        privateMetadata: createMetadataSealer(botToken).seal({ channel: 'C1234' })!,
       }),
     );
 

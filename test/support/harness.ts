@@ -76,7 +76,7 @@ export async function startHarness(o: HarnessOptions = {}) {
     /** Replays the recorded modal submission with fields patched. */
     submit(patch: Parameters<typeof viewSubmissionBody>[1] = {}, fixture = 'close-modal-submit.json') {
       // The recording's metadata is what Slack echoes back; ours is signed, as the app would have set it.
-      const privateMetadata = createMetadataSealer(botToken).seal({ channel: 'C1234' });
+      const privateMetadata = createMetadataSealer(botToken).seal({ channel: 'C1234' })!;
       const body = viewSubmissionBody(fixture, { privateMetadata, ...patch });
       return postSigned(eventsUrl, body, { secret: signingSecret, contentType: form });
     },
