@@ -41,24 +41,32 @@ export function createRateLimiter(o: RateLimiterOptions): RateLimiter {
   const clock = o.clock ?? realClock;
   const starts: number[] = [];
   const waiting: Array<{ resolve: () => void; reject: (e: CloseError) => void }> = [];
+  // Starts are also spaced evenly, so a full window is spread over the second instead of leaving in
+  // one burst: a burst that a busy event loop delays further would reach D3 bunched up.
+  const spacingMs = WINDOW_MS / o.maxRps;
   let timer: unknown;
   let closed = false;
 
+  /** Milliseconds until the next call may start (0 = now). */
+  function waitFor(t: number): number {
+    while (starts.length > 0 && (starts[0] ?? 0) <= t - WINDOW_MS) starts.shift();
+    const last = starts.at(-1);
+    const spaced = last === undefined ? 0 : last + spacingMs - t;
+    const windowed = starts.length >= o.maxRps ? (starts[0] ?? t) + WINDOW_MS - t : 0;
+    return Math.max(0, spaced, windowed);
+  }
+
   function tryStart(): boolean {
     const t = clock.now();
-    while (starts.length > 0 && (starts[0] ?? 0) <= t - WINDOW_MS) starts.shift();
-    if (starts.length >= o.maxRps) return false;
+    if (waitFor(t) > 0) return false;
     starts.push(t);
     return true;
   }
 
   function drain(): void {
     timer = undefined;
-    while (waiting.length > 0 && tryStart()) waiting.shift()?.resolve();
-    if (waiting.length > 0) {
-      const wait = Math.max(1, (starts[0] ?? clock.now()) + WINDOW_MS - clock.now());
-      timer = clock.setTimeout(drain, wait);
-    }
+    if (waiting.length > 0 && tryStart()) waiting.shift()?.resolve();
+    if (waiting.length > 0) timer = clock.setTimeout(drain, Math.max(1, Math.ceil(waitFor(clock.now()))));
   }
 
   return {
