@@ -1,0 +1,104 @@
+import { Keyv } from 'keyv';
+import type { AuditRecord, PendingSummary } from '../domain/types.ts';
+import {
+  auditCap,
+  auditTtlMs,
+  K,
+  keyvOptions,
+  messageOf,
+  type Opened,
+  redact,
+  redactUrl,
+  type StoreOptions,
+} from './common.ts';
+import type { LockResult } from './ports.ts';
+
+const releaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
+
+/** redis:// and rediss://: shared by every instance; @keyv/redis (and its client) is loaded only here. */
+export async function openRedis(url: string, opts: StoreOptions, secrets: string[]): Promise<Opened> {
+  const { default: KeyvRedis, createClient } = await import('@keyv/redis');
+  let everReady = false;
+  let down = false;
+  let client: ReturnType<typeof createClient>;
+  try {
+    client = createClient({
+      url,
+      // Fail fast instead of queueing while disconnected: a close must not hang on an outage.
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: 5_000,
+        // Give up after 3 tries at start-up (the caller reports it); reconnect forever after that.
+        reconnectStrategy: (retries, cause) =>
+          !everReady && retries >= 2
+            ? new Error(`gave up after ${retries + 1} attempts: ${messageOf(cause)}`)
+            : Math.min(2 ** retries * 100, 2_000),
+      },
+    });
+  } catch {
+    // Node's URL error carries the whole input (password included) in `.input`: drop it.
+    throw new Error(`store: invalid Redis URL ${redactUrl(url)}`);
+  }
+  client.on('error', (e: unknown) => {
+    if (!everReady || down) return;
+    down = true;
+    opts.log?.warn({ err: redact(messageOf(e), secrets) }, 'store: Redis connection lost; reconnecting');
+  });
+  client.on('ready', () => {
+    if (down) opts.log?.info('store: Redis connection restored');
+    everReady = true;
+    down = false;
+  });
+  try {
+    await client.connect();
+  } catch (e) {
+    if (client.isOpen) client.destroy();
+    throw new Error(`store: cannot connect to ${redactUrl(url)}: ${redact(messageOf(e), secrets)}`);
+  }
+  const keyv = new Keyv(new KeyvRedis(client, { throwOnErrors: true, throwOnConnectError: true }), keyvOptions);
+  const setNx = async (key: string, value: string, ttlMs: number) =>
+    (await client.set(key, value, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } })) !== null;
+  const parse = <T>(json: string) => JSON.parse(json) as T;
+  return {
+    keyv,
+    parts: {
+      locks: {
+        acquire: async (key, holder, ttlMs): Promise<LockResult> => {
+          // SET NX PX is the atomic step; the GET only reports who holds it (and retries if it just expired).
+          for (let i = 0; i < 3; i++) {
+            if (await setNx(K.lock(key), holder, ttlMs)) return { acquired: true };
+            const cur = await client.get(K.lock(key));
+            if (cur !== null) return { acquired: false, holder: cur };
+          }
+          return { acquired: false, holder: 'unknown' };
+        },
+        release: async (key, holder) => {
+          await client.eval(releaseScript, { keys: [K.lock(key)], arguments: [holder] });
+        },
+      },
+      once: (key, ttlMs) => setNx(K.once(key), '1', ttlMs),
+      outbox: {
+        put: async (rec) => void (await client.hSet(K.outbox, rec.id, JSON.stringify(rec))),
+        remove: async (id) => void (await client.hDel(K.outbox, id)),
+        list: async () => (await client.hVals(K.outbox)).map(parse<PendingSummary>),
+      },
+      audit: {
+        append: async (rec) => {
+          const key = K.audit(rec.incidentNumber);
+          await client
+            .multi()
+            .lPush(key, JSON.stringify(rec))
+            .lTrim(key, 0, auditCap - 1)
+            .pExpire(key, auditTtlMs)
+            .exec();
+        },
+        history: async (n, limit = 20) => (await client.lRange(K.audit(n), 0, limit - 1)).map(parse<AuditRecord>),
+      },
+      ping: async () => (await client.ping()) === 'PONG',
+      close: async () => {
+        if (client.isReady) await client.close();
+        else if (client.isOpen) client.destroy();
+      },
+    },
+  };
+}
