@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createClient } from '@keyv/redis';
+import KeyvSqlite from '@keyv/sqlite';
+import { Keyv } from 'keyv';
+import sqlite3 from 'sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuditRecord, PendingSummary } from '../../src/domain/types.ts';
 import { createStore } from '../../src/store/keyv-store.ts';
@@ -12,6 +15,39 @@ import { type RedisServer, redisAvailable, startRedis } from '../support/redis.t
 
 const storeModule = fileURLToPath(new URL('../../src/store/keyv-store.ts', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs a script (lines of TypeScript, `$store` standing for the store module's URL) in a child node. */
+async function runChild(name: string, lines: string[], args: string[]) {
+  const script = join(sqliteDir, name);
+  writeFileSync(script, lines.join('\n').replaceAll('$store', JSON.stringify(pathToFileURL(storeModule).href)));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => {
+    stdout += c;
+  });
+  child.stderr.on('data', (c) => {
+    stderr += c;
+  });
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.once('exit', (c, s) => resolve([c, s])),
+  );
+  return { code, signal, stdout, stderr };
+}
+
+/** One statement on a sqlite file, over a connection of its own. */
+async function sql(file: string, statement: string): Promise<unknown[]> {
+  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
+    const opened = new sqlite3.Database(file, (e) => (e ? reject(e) : resolve(opened)));
+  });
+  try {
+    return await new Promise<unknown[]>((resolve, reject) =>
+      db.all(statement, (e, rows) => (e ? reject(e) : resolve(rows))),
+    );
+  } finally {
+    await new Promise((resolve) => db.close(resolve));
+  }
+}
 
 const pending = (id: string, createdAt = '2024-05-26T10:00:00.000Z'): PendingSummary => ({
   id,
@@ -250,30 +286,90 @@ describe('store on sqlite://', () => {
 
   it('keeps a pending summary when the process is killed right after put resolves', async () => {
     const url = await sqlite.fresh();
-    const script = join(sqliteDir, 'put-then-die.mts');
-    writeFileSync(
-      script,
+    const run = await runChild(
+      'put-then-die.mts',
       [
-        `const { createStore } = await import(${JSON.stringify(pathToFileURL(storeModule).href)});`,
+        'const { createStore } = await import($store);',
         'const store = await createStore(process.argv[2]);',
         'await store.outbox.put(JSON.parse(process.argv[3]));',
         "process.kill(process.pid, 'SIGKILL');",
-      ].join('\n'),
+      ],
+      [url, JSON.stringify(pending('killed'))],
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', script, url, JSON.stringify(pending('killed'))], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+    expect({ code: run.code, signal: run.signal, stderr: run.stderr }).toEqual({
+      code: null,
+      signal: 'SIGKILL',
+      stderr: '',
     });
-    let stderr = '';
-    child.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-      child.once('exit', (c, s) => resolve([c, s])),
-    );
-    expect({ code, signal, stderr }).toEqual({ code: null, signal: 'SIGKILL', stderr: '' });
     const store = await createStore(url);
     expect(await store.outbox.list()).toEqual([pending('killed')]);
     await store.close();
+  });
+
+  it('runs the file in WAL mode and keeps one row per pending summary', async () => {
+    const url = await sqlite.fresh();
+    const file = url.slice('sqlite://'.length);
+    const store = await createStore(url);
+    await Promise.all([
+      store.outbox.put(pending('p1')),
+      store.outbox.put(pending('p2')),
+      store.outbox.put(pending('p3')),
+    ]);
+    await store.outbox.remove('p1');
+    // Read over a second connection while the store is open: WAL lets it in beside the writer.
+    expect(await sql(file, 'PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+    expect(existsSync(`${file}-wal`)).toBe(true);
+    expect(await sql(file, "SELECT key FROM keyv WHERE key LIKE 'ci:outbox%' ORDER BY key")).toEqual([
+      { key: 'ci:outbox:p2' },
+      { key: 'ci:outbox:p3' },
+    ]);
+    await store.close();
+  });
+
+  it('moves pending summaries an older version kept in one value to a key each', async () => {
+    const url = await sqlite.fresh();
+    const file = url.slice('sqlite://'.length);
+    mkdirSync(dirname(file), { recursive: true });
+    const old = new Keyv(new KeyvSqlite({ uri: url }), { namespace: undefined, useKeyPrefix: false });
+    const [a, b] = [pending('a', '2024-05-26T10:00:01.000Z'), pending('b', '2024-05-26T10:00:02.000Z')];
+    await old.set('ci:outbox', { b, a });
+    await old.disconnect();
+    const store = await createStore(url);
+    expect(await store.outbox.list()).toEqual([a, b]);
+    await store.outbox.remove('a');
+    await store.close();
+    expect(await sql(file, "SELECT key FROM keyv WHERE key LIKE 'ci:outbox%'")).toEqual([{ key: 'ci:outbox:b' }]);
+    const reopened = await createStore(url);
+    expect(await reopened.outbox.list()).toEqual([b]);
+    await reopened.close();
+  });
+});
+
+describe('createStore loads a backend only for its scheme', () => {
+  beforeAll(() => sqlite.start());
+  afterAll(() => sqlite.stop());
+
+  it('loads neither sqlite3 nor the Redis client for memory://, and sqlite3 only for sqlite://', async () => {
+    const run = await runChild(
+      'lazy.mts',
+      [
+        "import { createRequire } from 'node:module';",
+        // sqlite3 and @redis/client are CommonJS: once loaded (even from ESM) they are in require.cache.
+        "const loaded = (pkg: string) => Object.keys(createRequire(import.meta.url).cache).some((k) => k.replaceAll('\\\\', '/').includes('/node_modules/' + pkg + '/'));",
+        "const seen = () => ({ sqlite3: loaded('sqlite3'), redis: loaded('@redis/client') });",
+        'const { createStore } = await import($store);',
+        "await (await createStore('memory://')).close();",
+        'const memory = seen();',
+        'await (await createStore(process.argv[2])).close();',
+        'console.log(JSON.stringify({ memory, sqlite: seen() }));',
+      ],
+      [await sqlite.fresh()],
+    );
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(run.stdout)).toEqual({
+      memory: { sqlite3: false, redis: false },
+      sqlite: { sqlite3: true, redis: false },
+    });
   });
 });
 
