@@ -1,9 +1,10 @@
 import type { Keyv } from 'keyv';
 import type { PendingSummary } from '../domain/types.ts';
 import { K, messageOf, type Opened, type Parts, redact, type StoreOptions } from './common.ts';
-import { openMemory, openSqlite } from './local-store.ts';
+import { openMemory } from './local-store.ts';
 import type { MappingOverride, Store } from './ports.ts';
 import { openRedis } from './redis-store.ts';
+import { openSqlite } from './sqlite-store.ts';
 
 export type { StoreOptions } from './common.ts';
 

@@ -326,15 +326,18 @@ describe('store on sqlite://', () => {
     await store.close();
   });
 
-  it('moves pending summaries an older version kept in one value to a key each', async () => {
+  it('reads a file @keyv/sqlite wrote, moving the pending summaries it kept in one value to a key each', async () => {
     const url = await sqlite.fresh();
     const file = url.slice('sqlite://'.length);
     mkdirSync(dirname(file), { recursive: true });
     const old = new Keyv(new KeyvSqlite({ uri: url }), { namespace: undefined, useKeyPrefix: false });
     const [a, b] = [pending('a', '2024-05-26T10:00:01.000Z'), pending('b', '2024-05-26T10:00:02.000Z')];
+    const override = { username: 'jdoe', setBy: 'UADMIN', setAt: '2024-05-26T10:00:00Z' };
     await old.set('ci:outbox', { b, a });
+    await old.set('ci:map:U1234', override);
     await old.disconnect();
     const store = await createStore(url);
+    expect(await store.overrides.get('U1234')).toEqual(override);
     expect(await store.outbox.list()).toEqual([a, b]);
     await store.outbox.remove('a');
     await store.close();
