@@ -7,7 +7,7 @@ import type { Config } from './config.ts';
 import { createD3Client } from './d3/client.ts';
 import { createD3Gateway } from './d3/gateway.ts';
 import { createRateLimiter } from './d3/rate-limit.ts';
-import { createCloseIncident } from './domain/close-incident.ts';
+import { createCloseIncident, createRefusalRecorder } from './domain/close-incident.ts';
 import { createMappingCommands } from './domain/mapping.ts';
 import { createSummaryDeliverer } from './domain/summaries.ts';
 import { createIdentityResolver, loadUserMap } from './identity/user-map.ts';
@@ -115,6 +115,8 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
     supportContact: config.supportContact,
     log,
     closeIncident,
+    d3Busy: () => d3.queueDepth() >= config.d3.queueMax,
+    recordRefusal: createRefusalRecorder({ log, store, observe: metrics.observeClose }),
     mapping: createMappingCommands({ store, resolveIdentity, rules: config.policy }),
     history: (n) => store.audit.history(n),
     metadata: createMetadataSealer(config.slack.botToken.reveal()),

@@ -76,6 +76,17 @@ export function createCloseIncident(deps: CloseDeps) {
   };
 }
 
+/**
+ * Records a close refused before it started (e.g. the D3 queue was already full when Slack's
+ * request arrived, so the refusal went out in the acknowledgement itself).
+ */
+export function createRefusalRecorder(deps: Pick<CloseDeps, 'log' | 'observe' | 'store'>) {
+  return async (req: CloseRequest, code: CloseError['code']): Promise<void> => {
+    const log = deps.log.child({ requestId: req.requestId, incident: req.incidentNumber, slackUser: req.slackUserId });
+    await auditWriter(deps, req, log)('refused', undefined, code);
+  };
+}
+
 async function closeHoldingLock(
   deps: CloseDeps,
   req: CloseRequest,
@@ -120,7 +131,7 @@ async function closeHoldingLock(
   return { ok: true, closure, delivery, d3Username: identity.username };
 }
 
-function auditWriter(deps: CloseDeps, req: CloseRequest, log: Log) {
+function auditWriter(deps: Pick<CloseDeps, 'observe' | 'store'>, req: CloseRequest, log: Log) {
   return async (outcome: AuditOutcome, identity?: Identity, code?: string, d3LatencyMs?: number) => {
     const rec: AuditRecord = {
       at: new Date().toISOString(),

@@ -37,18 +37,19 @@ export const closeCommand =
       case 'unmap':
         return mapCommand(deps, input, command.user_id, ack, respond);
       case 'close': {
-        await ack(closingNotice(input.incidentNumber));
-        const outcome = await deps.closeIncident({
+        const ctx = { incidentNumber: input.incidentNumber, supportContact: deps.supportContact };
+        const busy = deps.d3Busy();
+        await ack(busy ? errorMessage(new CloseError('queue_full'), ctx) : closingNotice(input.incidentNumber));
+        const req = {
           ...input,
           requestId: deps.newRequestId(),
           dedupeKey: `command:${command.trigger_id}`,
           slackUserId: command.user_id,
           slackTeamId: command.team_id,
           channelId: command.channel_id,
-        });
-        await respond(
-          outcomeMessage(outcome, { incidentNumber: input.incidentNumber, supportContact: deps.supportContact }),
-        );
+        };
+        if (busy) return deps.recordRefusal(req, 'queue_full');
+        await respond(outcomeMessage(await deps.closeIncident(req), ctx));
       }
     }
   };

@@ -1,4 +1,5 @@
 import type { CloseRequest } from '../domain/close-incident.ts';
+import type { CloseErrorCode } from '../domain/errors.ts';
 import type { MappingCommands } from '../domain/mapping.ts';
 import type { PolicyRules } from '../domain/policy.ts';
 import type { AuditRecord, Outcome } from '../domain/types.ts';
@@ -12,6 +13,9 @@ export interface ListenerDeps {
   supportContact?: string;
   log: Log;
   closeIncident(req: CloseRequest): Promise<Outcome>;
+  /** True while the D3 queue is full: a close now would only be refused, so it is refused in the ack. */
+  d3Busy(): boolean;
+  recordRefusal(req: CloseRequest, code: CloseErrorCode): Promise<void>;
   mapping: MappingCommands;
   history(incidentNumber: string): Promise<AuditRecord[]>;
   metadata: MetadataSealer;

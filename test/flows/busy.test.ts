@@ -1,0 +1,41 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from '../support/harness.ts';
+
+describe('when the D3 queue is already full', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ env: { D3_MAX_RPS: '1', D3_QUEUE_MAX: '1' } });
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  it('refuses in the acknowledgement itself, calls no D3 for it, and records the attempt', async () => {
+    h.d3.script('close', { fixture: 'close-ok.json', delayMs: 1500 });
+    await h.command({ text: 'INC-1 first' });
+    await h.slack.waitFor(() => h.d3.closeCalls().length === 1);
+    await h.command({ text: 'INC-2 second' });
+    await waitForQueueDepth(h, 1);
+    const third = await h.command({ text: 'INC-3 third' });
+
+    expect(third.status).toBe(200);
+    expect(third.text).toMatch(/too many closes/i);
+    await h.slack.waitFor(() => h.slack.calls('chat.postMessage').length === 2, 10_000);
+    expect(
+      h.d3
+        .closeCalls()
+        .map((c) => (c.body as { CommandParams: Record<string, string> }).CommandParams['Incident Number']),
+    ).toEqual(['INC-1', 'INC-2']);
+    await h.command({ text: 'history INC-3' });
+    await h.slack.waitFor(() => h.slack.responses().some((r) => JSON.stringify(r).includes('queue_full')));
+  });
+});
+
+async function waitForQueueDepth(h: Harness, depth: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const text = await (await fetch(`${h.baseUrl}/metrics`)).text();
+    if (new RegExp(`^close_incident_d3_queue_depth ${depth}$`, 'm').test(text)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`the D3 queue never reached ${depth}`);
+}
