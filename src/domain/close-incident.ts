@@ -33,7 +33,9 @@ export interface CloseDeps {
   lockTtlMs: number;
 }
 
-const dedupeTtlMs = 24 * 60 * 60 * 1000;
+// Slack redelivers within minutes and a modal is submitted twice within seconds: an hour covers both
+// while bounding what a one-process store keeps in memory.
+const dedupeTtlMs = 60 * 60 * 1000;
 
 /**
  * The close use case: policy → de-duplication → per-incident lock → D3 → outbox → announce.
