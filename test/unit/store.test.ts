@@ -323,10 +323,21 @@ describe('store on sqlite://', () => {
       { key: 'ci:outbox:p2' },
       { key: 'ci:outbox:p3' },
     ]);
+    // list() reads the key range ci:outbox:…, not the keys sorting just around it.
+    const stray = `'{"value":${JSON.stringify(pending('stray'))},"expires":null}'`;
+    await sql(
+      file,
+      `INSERT INTO keyv VALUES ('ci:outbox', ${stray}), ('ci:outbox;', ${stray}), ('ci:outboxx', ${stray})`,
+    );
+    expect(await store.outbox.list()).toEqual([pending('p2'), pending('p3')]);
     await store.close();
   });
 
-  it('reads a file @keyv/sqlite wrote, moving the pending summaries it kept in one value to a key each', async () => {
+  it('rejects with the path when the file cannot be opened', async () => {
+    await expect(createStore(`sqlite://${sqliteDir}`)).rejects.toThrow(`cannot open sqlite file ${sqliteDir}`);
+  });
+
+  it('moves pending summaries an older version kept in one value to a key each, keeping other keys', async () => {
     const url = await sqlite.fresh();
     const file = url.slice('sqlite://'.length);
     mkdirSync(dirname(file), { recursive: true });
