@@ -26,6 +26,8 @@ export interface Load {
   startedAt: number;
   /** performance.now() at the start. */
   t0: number;
+  /** Closes refused in the acknowledgement itself because the D3 queue was full (no later answer comes). */
+  ackRefused: number;
 }
 
 const form = 'application/x-www-form-urlencoded';
@@ -58,6 +60,7 @@ function newLoad(): Load {
     ok: 0,
     non2xx: 0,
     errors: 0,
+    ackRefused: 0,
     lat: [],
     sentAt: [],
     maxSendLagMs: 0,
@@ -73,7 +76,7 @@ async function sendOne(pool: Pool, body: string, load: Load): Promise<void> {
   const t = performance.now();
   try {
     const res = await pool.request({ path: '/slack/events', method: 'POST', headers, body });
-    await res.body.text();
+    if (/too many closes/i.test(await res.body.text())) load.ackRefused++;
     load.lat.push(performance.now() - t);
     load.sentAt.push(t - load.t0);
     if (res.statusCode >= 200 && res.statusCode < 300) load.ok++;

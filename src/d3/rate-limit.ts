@@ -30,7 +30,10 @@ const realClock: LimiterClock = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
-const WINDOW_MS = 1000;
+// The window is a little longer than a second: a call's start and its arrival at D3 differ by a few
+// ms of event-loop and network jitter, and a 10% guard band keeps D3's own one-second count at or
+// under maxRps even then (the bench counts arrivals at the fake D3).
+const WINDOW_MS = 1100;
 
 /**
  * Sliding-window limiter per process: it remembers the start times of the last `maxRps` calls, so no

@@ -287,7 +287,7 @@ describe('D3 gateway rate limit', () => {
     expect(await rejection(gateway.closeIncident(cmd('INC-3')))).toMatchObject({ code: 'queue_full' });
     expect(gateway.queueDepth()).toBe(1);
     await first;
-    clock.advance(1_000);
+    clock.advance(1_100);
     await second;
     expect(
       d3.requests().map((r) => (r.body as { CommandParams: Record<string, string> }).CommandParams['Incident Number']),
