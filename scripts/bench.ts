@@ -86,7 +86,16 @@ async function growthStore(): Promise<{ url: string; redis?: RedisServer }> {
   const redis = await startRedis().catch(() => undefined);
   return redis ? { url: redis.url, redis } : { url: 'memory://' };
 }
-const appNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+/** The app runs with the node flags `npm start` uses in production (package.json), plus BENCH_NODE_ARGS. */
+const startFlags = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    scripts: { start: string };
+  }
+).scripts.start
+  .split(/\s+/)
+  .filter((a) => a.startsWith('--'));
+const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+const appNodeArgs = [...startFlags, ...extraNodeArgs];
 const only = process.env.BENCH_ONLY?.split(',').map((x) => x.trim());
 const runs = (part: string) => !only || only.includes(part);
 /** Hard bound on the whole run, so a wedged child can never hang the bench. */
@@ -176,7 +185,7 @@ function startOurs(env: Record<string, string>, extraArgs: string[] = []): Promi
     readyMsg: 'close-incident ready',
   });
 }
-const stopOurs = (app: Launched) => app.stop(appNodeArgs.length > 0 ? 15_000 : 1_000);
+const stopOurs = (app: Launched) => app.stop(extraNodeArgs.length > 0 ? 15_000 : 1_000);
 
 // ── runs ──────────────────────────────────────────────────────────────────────────────────────────
 
@@ -454,7 +463,9 @@ async function main(): Promise<void> {
 
   console.log('\n# bare Bolt app, handler only acks');
   const bare = await benchBare(fakes);
-  console.log('\n# close-incident, built (node dist/src/main.js), fresh app and fakes per run');
+  console.log(
+    `\n# close-incident, built (node ${appNodeArgs.join(' ')} dist/src/main.js, as npm start), fresh app and fakes per run`,
+  );
   const ours: Row[] = [];
   for (const rate of plan.rates) ours.push(await benchOurs(fakes, rateRun(rate)));
   ours.push(await benchOurs(fakes, concurrencyRun()));
@@ -502,7 +513,7 @@ function markdown(o: {
     '## Benchmark',
     '',
     `\`npm run bench\` on Node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, ${new Date().toISOString().slice(0, 10)}. ` +
-      'The built app (`node dist/src/main.js`), the fakes (D3 and Slack) and the load generator are three processes sharing these cores, all on 127.0.0.1. ' +
+      `The built app (\`node ${appNodeArgs.join(' ')} dist/src/main.js\`, as \`npm start\` runs it), the fakes (D3 and Slack) and the load generator are three processes sharing these cores, all on 127.0.0.1. ` +
       'Each run of ours starts a fresh app and fresh fakes. Baseline: a bare Bolt 5 app (default HTTPReceiver, handler only acks) under the same signed requests.',
     '',
     `App environment: \`${o.envLine}\`. Fake D3 answers after ${plan.d3DelayMs} ms. ` +
