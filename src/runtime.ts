@@ -125,11 +125,14 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
   };
 
   let ready = false;
+  // In Socket Mode, Slack reaches this instance only while its WebSocket is up.
+  let slackConnected = !config.slack.appToken;
   const routes = {
     '/healthz': (_req: unknown, res: Parameters<typeof send>[0]) => sendJson(res, { status: 'ok' }),
     '/readyz': async (_req: unknown, res: Parameters<typeof send>[0]) => {
       const storeOk = await store.ping();
-      sendJson(res, { ready: ready && storeOk, store: storeOk, config: true }, ready && storeOk ? 200 : 503);
+      const ok = ready && storeOk && slackConnected;
+      sendJson(res, { ready: ok, store: storeOk, slack: slackConnected, config: true }, ok ? 200 : 503);
     },
     '/metrics': async (_req: unknown, res: Parameters<typeof send>[0]) => {
       res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
@@ -151,7 +154,17 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
         installerOptions: { clientOptions: { slackApiUrl: config.slack.apiUrl } },
       })
     : undefined;
-  if (socket) timeAcks(socket, (ms) => metrics.observeAck(ms));
+  if (socket) {
+    timeAcks(socket, (ms) => metrics.observeAck(ms));
+    socket.client.on('connected', () => {
+      slackConnected = true;
+    });
+    for (const down of ['close', 'reconnecting', 'disconnecting', 'disconnected']) {
+      socket.client.on(down, () => {
+        slackConnected = false;
+      });
+    }
+  }
   const app = createApp(config, deps, socket ?? http, { botId: auth.bot_id, botUserId: auth.user_id });
 
   if (socket) {

@@ -38,7 +38,7 @@ describe('operations endpoints', () => {
     expect(await health.json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${h.baseUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, store: true, config: true });
+    expect(await ready.json()).toEqual({ ready: true, store: true, slack: true, config: true });
   });
 
   it('exposes closures by outcome, D3 and ack latency, queue depth and pending summaries in /metrics', async () => {

@@ -100,6 +100,27 @@ describe('Socket Mode', () => {
     expect(health.status).toBe(200);
     const ready = await fetch(`${h.baseUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ ready: true, store: true });
+    expect(await ready.json()).toMatchObject({ ready: true, store: true, slack: true });
   });
+
+  it('reports not ready while the WebSocket is down, and ready again once it reconnects', async () => {
+    const readyStatus = async () => (await fetch(`${h.baseUrl}/readyz`)).status;
+    h.slack.socket.disconnect('refresh_requested');
+    const down = await pollUntil(readyStatus, (s) => s === 503, 5_000);
+    expect(down).toBe(503);
+    await h.slack.waitFor(() => h.slack.socket.connected() === 1, 15_000);
+    expect(await pollUntil(readyStatus, (s) => s === 200, 5_000)).toBe(200);
+    const ack = await command('help');
+    expect(JSON.stringify(ack.payload)).toContain('/close-incident');
+  }, 30_000);
 });
+
+async function pollUntil<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let v = await read();
+  while (!done(v) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 25));
+    v = await read();
+  }
+  return v;
+}
