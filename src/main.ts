@@ -9,7 +9,11 @@ async function main(): Promise<void> {
   const bot = await startBot(config);
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal means "now": the operator chose not to wait for closures under way.
+      bot.log.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
     stopping = true;
     bot.log.info({ signal }, 'shutting down: finishing closures under way');
     bot.stop().then(
