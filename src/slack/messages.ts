@@ -154,6 +154,8 @@ function notPostedReason(slackError: string): string {
       return 'the bot cannot see that channel; it may be private, so invite the bot to it';
     case 'is_archived':
       return 'the channel is archived';
+    case 'claimed_elsewhere':
+      return 'another instance of the bot is posting it right now';
     default:
       return `Slack refused the message (${safeUserText(slackError)})`;
   }
