@@ -5,6 +5,7 @@ import { Secret } from '../../src/config.ts';
 import { commandUrl, createD3Client, type D3ClientOptions } from '../../src/d3/client.ts';
 import type { CloseCommand } from '../../src/d3/types.ts';
 import { fixture } from '../support/fake-d3.ts';
+import { rejection } from '../support/rejection.ts';
 
 const ORIGIN = 'https://soar.acme-sec.example';
 const CLOSE_KEY = 's3cret-close-key-1234';
@@ -51,15 +52,6 @@ const lastCall = () => {
   if (!call) throw new Error('no call recorded');
   return { ...call, json: JSON.parse(String(call.body)) as unknown };
 };
-
-async function rejection(p: Promise<unknown>): Promise<Error & { code: string; detail: Record<string, unknown> }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error & { code: string; detail: Record<string, unknown> };
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('commandUrl', () => {
   it.each([

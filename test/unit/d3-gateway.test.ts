@@ -6,6 +6,7 @@ import { createD3Gateway } from '../../src/d3/gateway.ts';
 import { createRateLimiter, type LimiterClock, type RateLimiter } from '../../src/d3/rate-limit.ts';
 import type { CloseCommand, D3Gateway } from '../../src/d3/types.ts';
 import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
+import { rejection } from '../support/rejection.ts';
 
 const N = '20200526-23';
 const NOTE = 'Contained; reimaged host WS-0193';
@@ -91,15 +92,6 @@ function setup(o: Setup = {}) {
   });
   cleanup.push(() => gateway.destroy());
   return { gateway, slept, lines };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error & { code: string; detail: Record<string, unknown> }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error & { code: string; detail: Record<string, unknown> };
-  }
-  throw new Error('expected a rejection');
 }
 
 async function closedPort(): Promise<number> {
