@@ -44,6 +44,7 @@ function assemble(keyv: Keyv, p: Parts, secrets: string[]): Store {
     locks: {
       acquire: (key, holder, ttlMs) => run('locks.acquire', () => p.locks.acquire(key, holder, ms(ttlMs))),
       release: (key, holder) => run('locks.release', () => p.locks.release(key, holder)),
+      extend: (key, holder, ttlMs) => run('locks.extend', () => p.locks.extend(key, holder, ms(ttlMs))),
     },
     once: (key, ttlMs) => run('once', () => p.once(key, ms(ttlMs))),
     outbox: {

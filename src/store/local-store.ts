@@ -61,6 +61,12 @@ export function localParts(keyv: Keyv, outbox: Parts['outbox']): Parts {
         const cur = held.get(K.lock(key));
         if (cur?.value === holder) held.delete(K.lock(key));
       },
+      extend: async (key, holder, ttlMs) => {
+        const cur = held.get(K.lock(key));
+        if (!cur || cur.value !== holder || cur.until <= Date.now()) return false;
+        cur.until = Date.now() + ttlMs;
+        return true;
+      },
     },
     once: async (key, ttlMs) => claim(K.once(key), '1', ttlMs) === undefined,
     outbox,

@@ -20,6 +20,11 @@ export interface Store {
     acquire(key: string, holder: string, ttlMs: number): Promise<LockResult>;
     /** Releases only if `holder` still holds it. */
     release(key: string, holder: string): Promise<void>;
+    /**
+     * Pushes the expiry of a lock `holder` still holds to ttlMs from now (a heartbeat for work that may
+     * outlive its first TTL). False when the lock lapsed or another holder has it: the caller lost it.
+     */
+    extend(key: string, holder: string, ttlMs: number): Promise<boolean>;
   };
   /** Marks `key` as seen; true only for the first caller within ttlMs (request de-duplication). */
   once(key: string, ttlMs: number): Promise<boolean>;

@@ -13,6 +13,8 @@ import {
 } from './common.ts';
 import type { LockResult } from './ports.ts';
 
+const extendScript =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0";
 const releaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
 /** redis:// and rediss://: shared by every instance; @keyv/redis (and its client) is loaded only here. */
@@ -75,6 +77,9 @@ export async function openRedis(url: string, opts: StoreOptions, secrets: string
         release: async (key, holder) => {
           await client.eval(releaseScript, { keys: [K.lock(key)], arguments: [holder] });
         },
+        // Compare-and-expire in one step: a lapsed lock taken by someone else is never extended.
+        extend: async (key, holder, ttlMs) =>
+          (await client.eval(extendScript, { keys: [K.lock(key)], arguments: [holder, String(ttlMs)] })) === 1,
       },
       once: (key, ttlMs) => setNx(K.once(key), '1', ttlMs),
       outbox: {

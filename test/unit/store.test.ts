@@ -170,6 +170,21 @@ for (const backend of [memory, sqlite, redis]) {
       expect(await store.locks.acquire('incident:2', 'bob', 300)).toEqual({ acquired: true });
     });
 
+    it('extends a lock only for its holder, and never one that lapsed or passed to someone else', async () => {
+      const store = await open();
+      expect(await store.locks.acquire('incident:3', 'alice', 400)).toEqual({ acquired: true });
+      expect(await store.locks.extend('incident:3', 'bob', 5_000)).toBe(false);
+      expect(await store.locks.extend('incident:3', 'alice', 5_000)).toBe(true);
+      await sleep(600);
+      expect(await store.locks.acquire('incident:3', 'bob', 300)).toEqual({ acquired: false, holder: 'alice' });
+      expect(await store.locks.acquire('incident:4', 'alice', 200)).toEqual({ acquired: true });
+      await sleep(400);
+      expect(await store.locks.acquire('incident:4', 'bob', 5_000)).toEqual({ acquired: true });
+      expect(await store.locks.extend('incident:4', 'alice', 5_000)).toBe(false);
+      await store.locks.release('incident:4', 'bob');
+      expect(await store.locks.extend('incident:4', 'bob', 5_000)).toBe(false);
+    });
+
     it('answers true to exactly one of 20 concurrent once() calls, and again after the TTL', async () => {
       const store = await open();
       const firsts = await Promise.all(Array.from({ length: 20 }, () => store.once('request:T1', 300)));
