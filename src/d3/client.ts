@@ -48,7 +48,8 @@ export function commandUrl(baseUrl: string, namespace: string, name: string): st
 /**
  * CloseIncident takes only `Incident Note` in D3's docs (it acts on a playbook's runtime incident), so
  * `Incident Number` is our addition; CloseIncidentInBulk is the documented by-number alternative and
- * appends the note to the Conclusion.
+ * appends the note to the Conclusion. Its page types the bypass flag as boolean but its own sample sends
+ * "Yes"/"No"; we send the sample's form, "No": required tasks still pending must stop the close.
  */
 export function closeBody(command: CloseCommandName, cmd: CloseCommand): object {
   const { username: Username, site: Site, incidentNumber, note } = cmd;
@@ -61,7 +62,7 @@ export function closeBody(command: CloseCommandName, cmd: CloseCommand): object 
     CommandParams: {
       'Incident Numbers': [incidentNumber],
       Conclusion: note,
-      'Bypass Required Pending Tasks': false,
+      'Bypass Required Pending Tasks': 'No',
       Username,
     },
   };

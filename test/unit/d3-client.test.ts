@@ -83,7 +83,7 @@ describe('createD3Client requests', () => {
     });
   });
 
-  it('posts CloseIncidentInBulk with one number, the note as Conclusion and a boolean bypass', async () => {
+  it('posts CloseIncidentInBulk with one number, the note as Conclusion and the bypass flag written as in D3’s sample', async () => {
     intercept('CloseIncidentInBulk').reply(200, fixture('close-bulk-ok.json'));
     await expect(client({ closeCommand: 'CloseIncidentInBulk' }).close(cmd)).resolves.toMatchObject({
       closeType: 'Closed',
@@ -94,7 +94,7 @@ describe('createD3Client requests', () => {
       CommandParams: {
         'Incident Numbers': [N],
         Conclusion: 'False positive: scheduled scanner',
-        'Bypass Required Pending Tasks': false,
+        'Bypass Required Pending Tasks': 'No',
         Username: 'jdoe',
       },
     });
