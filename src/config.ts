@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isZoneSetting } from './d3/dates.ts';
 
 /**
  * A value that must never be printed. `toString`/`toJSON`/inspect all say `[redacted]`, so a config
@@ -81,6 +82,11 @@ const Env = z.object({
     .enum(['CloseIncident', 'CloseIncidentInBulk'], { message: 'must be CloseIncident or CloseIncidentInBulk' })
     .default('CloseIncident'),
   D3_ALLOW_INSECURE_HTTP: bool(false),
+  D3_CLOCK_SKEW_MS: int(120_000, 0),
+  D3_TIMEZONE: z
+    .string()
+    .refine(isZoneSetting, { message: 'must be an IANA time zone (e.g. Asia/Shanghai) or an offset such as +08:00' })
+    .optional(),
   USER_MAP_FILE: z.string().default('./config/users.yml'),
   STORE_URL: z
     .string()
@@ -122,6 +128,8 @@ function shape(e: z.output<typeof Env>) {
       maxRps: e.D3_MAX_RPS,
       queueMax: e.D3_QUEUE_MAX,
       closeCommand: e.D3_CLOSE_COMMAND,
+      clockSkewMs: e.D3_CLOCK_SKEW_MS,
+      timeZone: e.D3_TIMEZONE,
     },
     userMapFile: e.USER_MAP_FILE,
     storeUrl: e.STORE_URL,

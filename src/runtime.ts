@@ -47,6 +47,8 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
     client: createD3Client({ ...config.d3, dispatcher: opts.d3Dispatcher }),
     limiter,
     retryDeadlineMs: config.d3.retryDeadlineMs,
+    clockSkewMs: config.d3.clockSkewMs,
+    timeZone: config.d3.timeZone,
     log: log.child({ component: 'd3' }),
   });
 
@@ -99,8 +101,10 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
     summaries,
     log,
     observe: metrics.observeClose,
-    // Longer than the longest close can take, so a lock never lapses under a live close.
-    lockTtlMs: config.d3.retryDeadlineMs + 3 * config.d3.timeoutMs + 30_000,
+    // Renewed every third of it while the close runs (lock-heartbeat.ts): this only bounds how long a
+    // crashed instance keeps an incident locked.
+    lockTtlMs: 30_000,
+    closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
   });
   // Tracked so a graceful stop can wait for closures under way, in HTTP and Socket Mode alike.
   const closeIncident: typeof closeNow = (req) => {

@@ -1,5 +1,6 @@
 import { CloseError, isCloseError } from '../domain/errors.ts';
 import type { Closure } from '../domain/types.ts';
+import { attributeClosure } from './attribution.ts';
 import type { D3Client } from './client.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { CloseCommand, D3Gateway, IncidentState } from './types.ts';
@@ -16,27 +17,45 @@ export interface D3GatewayOptions {
   limiter: RateLimiter;
   /** No retry starts (or waits) past this many ms after closeIncident was called. */
   retryDeadlineMs: number;
+  /** How far D3's clock may lag ours when DateClosed is compared with our first call (D3_CLOCK_SKEW_MS). */
+  clockSkewMs: number;
+  /** D3_TIMEZONE: the zone of a DateClosed that names none; without it such a date never proves "ours". */
+  timeZone?: string;
   log?: GatewayLog;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Monotonic-ish time for deadlines and latencies (tests pass a virtual one). */
   now?: () => number;
+  /** Wall-clock time, compared with D3's DateClosed. */
+  wallNow?: () => number;
   backoffBaseMs?: number;
   backoffCapMs?: number;
 }
 
 type Call = 'close' | 'state';
 
+/** One closeIncident call: its deadline and when its first close left, for the evidence of point 2. */
+interface Run {
+  cmd: CloseCommand;
+  deadline: number;
+  firstSentAt?: number;
+}
+
 const silent: GatewayLog = { info() {}, warn() {}, error() {} };
 
 /**
  * The close POST is not idempotent (a repeat may append the note twice), so it is retried only where
- * D3 certainly did not act: the request never left (notSent), 429, 503. When the outcome is unknown
- * (timeout after send, reset, 5xx) the incident's state decides: closed → done, still open → one more
- * close, unreadable → the analyst is told the outcome is unknown.
+ * D3 certainly did not act: the request never left (notSent), 429, 503. Otherwise the incident's state
+ * decides. After a transport failure (timeout after sending, reset, 5xx) an open incident gets one more
+ * close; after an answer that proves nothing (d3Answered, or an unreadable 200) an open incident is
+ * reported as not closed, since a repeat would get the same answer. A closed incident is credited to
+ * this request only with evidence (attribution.ts); "already closed" after an earlier unknown outcome
+ * is judged the same way, since the likeliest truth is that our first close landed.
  */
 export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
   const log = o.log ?? silent;
   const now = o.now ?? Date.now;
+  const wallNow = o.wallNow ?? Date.now;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = o.random ?? Math.random;
   const base = o.backoffBaseMs ?? 250;
@@ -54,12 +73,17 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     return e.code === 'd3_rate_limited' ? Math.max(1000, jittered) : jittered;
   }
 
-  async function withRetries<T>(call: Call, cmd: CloseCommand, deadline: number, fn: () => Promise<T>): Promise<T> {
-    const ctx = { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, call };
+  async function withRetries<T>(call: Call, run: Run, fn: () => Promise<T>): Promise<T> {
+    const ctx = { requestId: run.cmd.requestId, incidentNumber: run.cmd.incidentNumber, call };
     for (let attempt = 1; ; attempt++) {
       let started = now();
       try {
         await o.limiter.acquire();
+        if (call === 'close') {
+          // Once the incident's lock is lost another request may be closing it: send nothing more.
+          if (run.cmd.signal?.aborted) throw new CloseError('lock_lost', { reason: 'lock lost before a close' });
+          run.firstSentAt ??= wallNow();
+        }
         started = now();
         const out = await fn();
         log.info({ ...ctx, attempt, status: 200, latencyMs: now() - started }, 'D3 call answered');
@@ -67,7 +91,7 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
       } catch (e) {
         if (!isCloseError(e)) throw e;
         const wait = retryable(e) ? delayFor(e, attempt) : undefined;
-        const willRetry = wait !== undefined && now() + wait <= deadline;
+        const willRetry = wait !== undefined && now() + wait <= run.deadline;
         const fields = { ...ctx, attempt, status: e.detail.status, code: e.code, latencyMs: now() - started };
         log.warn(
           { ...fields, reason: e.detail.reason, willRetry, waitMs: willRetry ? wait : undefined },
@@ -79,13 +103,13 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     }
   }
 
-  const stateOf = (cmd: CloseCommand, deadline: number) =>
-    withRetries('state', cmd, deadline, () =>
+  const stateOf = (run: Run) =>
+    withRetries('state', run, () =>
       o.client.getState({
-        username: cmd.username,
-        site: cmd.site,
-        incidentNumber: cmd.incidentNumber,
-        requestId: cmd.requestId,
+        username: run.cmd.username,
+        site: run.cmd.site,
+        incidentNumber: run.cmd.incidentNumber,
+        requestId: run.cmd.requestId,
       }),
     );
 
@@ -102,32 +126,30 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     return closure;
   }
 
-  async function closeOnce(cmd: CloseCommand, deadline: number): Promise<Closure> {
-    const { warning, ...closure } = await withRetries('close', cmd, deadline, () => o.client.close(cmd));
-    if (warning)
-      log.warn({ requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, warning }, 'D3 reply unusual');
-    return closure;
+  /** D3 shows the incident closed after an unknown outcome: ours only with evidence, else say what D3 shows. */
+  function credit(run: Run, state: IncidentState): Closure {
+    const { cmd } = run;
+    const judged =
+      run.firstSentAt === undefined
+        ? { by: 'unknown' as const, reason: 'no close was sent' }
+        : attributeClosure(state, {
+            firstSentAt: run.firstSentAt,
+            clockSkewMs: o.clockSkewMs,
+            timeZone: o.timeZone,
+            username: cmd.username,
+            displayName: cmd.displayName,
+          });
+    let { by, reason } = judged;
+    if (by === 'this_request' && cmd.closedRecently) [by, reason] = ['unknown', 'the bot saw it closed moments ago'];
+    if (by === 'this_request' && cmd.signal?.aborted) [by, reason] = ['unknown', 'the incident lock was lost'];
+    const fields = { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, by, reason };
+    log.info({ ...fields, closedBy: state.closedBy, dateClosed: state.dateClosed }, 'D3 shows the incident closed');
+    if (by === 'this_request') return fromState(cmd, state);
+    const detail = { closedBy: state.closedBy, dateClosed: state.dateClosed, reason };
+    throw new CloseError(by === 'someone_else' ? 'closed_by_other' : 'closed_unconfirmed', detail);
   }
 
-  async function resolveUnknown(cmd: CloseCommand, deadline: number, unknown: CloseError): Promise<Closure> {
-    const ctx = { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber };
-    let state: IncidentState;
-    try {
-      state = await stateOf(cmd, deadline);
-    } catch (e) {
-      log.error({ ...ctx, code: isCloseError(e) ? e.code : 'internal' }, 'close outcome unknown; state check failed');
-      throw new CloseError('d3_outcome_unknown', { ...unknown.detail, reason: 'state check failed' }, { cause: e });
-    }
-    if (state.closed) {
-      const other = state.closedBy !== undefined && state.closedBy !== cmd.username;
-      log.info({ ...ctx, closedBy: state.closedBy, closedByOther: other }, 'close outcome unknown; D3 shows it closed');
-      return fromState(cmd, state);
-    }
-    log.warn({ ...ctx, status: state.status }, 'close outcome unknown; D3 shows it open, sending the close once more');
-    return closeOnce(cmd, deadline);
-  }
-
-  /** "Already closed" is an answer, not a failure; who closed it and when come from the state (best effort). */
+  /** "Already closed" on the first call is an answer; who closed it and when come from the state (best effort). */
   async function enrich(cmd: CloseCommand, closure: Closure): Promise<Closure> {
     try {
       await o.limiter.acquire();
@@ -145,22 +167,62 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     }
   }
 
+  // An unreadable 200 is an answer too: D3 got the request, and the state tells what it did.
+  const unknownOf = (e: unknown): CloseError | undefined => {
+    if (!isCloseError(e)) return undefined;
+    if (e.code === 'd3_outcome_unknown') return e;
+    if (e.code !== 'd3_bad_reply') return undefined;
+    return new CloseError('d3_outcome_unknown', { ...e.detail, d3Answered: true }, { cause: e });
+  };
+
+  async function close(run: Run): Promise<Closure> {
+    const { cmd } = run;
+    const ctx = { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber };
+    let unknown: CloseError | undefined;
+    for (let sends = 1; ; sends++) {
+      let closure: Closure | undefined;
+      try {
+        closure = await withRetries('close', run, () => o.client.close(cmd));
+      } catch (e) {
+        unknown = unknownOf(e);
+        if (!unknown) throw e;
+      }
+      if (closure && !closure.alreadyClosed) return closure;
+      if (closure && !unknown) return enrich(cmd, closure);
+      let state: IncidentState;
+      try {
+        state = await stateOf(run);
+      } catch (e) {
+        log.error({ ...ctx, code: isCloseError(e) ? e.code : 'internal' }, 'close outcome unknown; state check failed');
+        if (closure) throw new CloseError('closed_unconfirmed', { reason: 'already closed; state unreadable' });
+        const detail = { ...unknown?.detail, stateUnread: true, reason: 'state check failed' };
+        throw new CloseError('d3_outcome_unknown', detail, { cause: e });
+      }
+      if (state.closed) return credit(run, state);
+      const d = unknown?.detail ?? {};
+      if (closure) {
+        throw new CloseError('d3_outcome_unknown', { reason: 'D3 said already closed, yet shows it open' });
+      }
+      if (d.d3Answered) {
+        log.warn({ ...ctx, status: state.status }, 'D3 answered without closing it; D3 shows it open');
+        throw new CloseError('d3_still_open', { d3Message: d.d3Message, status: d.status, reason: d.reason });
+      }
+      if (sends >= 2) throw unknown ?? new CloseError('d3_outcome_unknown');
+      log.warn(
+        { ...ctx, status: state.status },
+        'close outcome unknown; D3 shows it open, sending the close once more',
+      );
+    }
+  }
+
   return {
     async closeIncident(cmd) {
       if (destroyed) throw new CloseError('d3_unavailable', { notSent: true, reason: 'shutting down' });
-      const deadline = now() + o.retryDeadlineMs;
       log.info(
         { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, noteLength: cmd.note.length },
         'closing incident in D3',
       );
-      let closure: Closure;
-      try {
-        closure = await closeOnce(cmd, deadline);
-      } catch (e) {
-        if (!isCloseError(e) || e.code !== 'd3_outcome_unknown') throw e;
-        closure = await resolveUnknown(cmd, deadline, e);
-      }
-      return closure.alreadyClosed ? enrich(cmd, closure) : closure;
+      return close({ cmd, deadline: now() + o.retryDeadlineMs });
     },
     queueDepth: () => o.limiter.depth(),
     async destroy() {

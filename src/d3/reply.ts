@@ -14,12 +14,13 @@ export interface CloseReplyContext {
   command: CloseCommandName;
 }
 
-/** A closure as parsed from the reply; `warning` says why the caller should log it (not shown to users). */
-export type D3Closure = Closure & { warning?: string };
+/** A closure D3 proved in its reply (a success word), or its "already closed" answer. */
+export type D3Closure = Closure;
 
-// D3 writes status words in several spellings; a failure word wins even when `error` is empty.
+// D3 writes status words in several spellings; a failure word wins even when `error` is empty. A success
+// must be the whole word ("Successfully queued" or "Not successful" prove nothing).
 const FAILURE_WORD = /(?<![a-z])(fail|failed|fails|failure|errors?|unsuccessful)(?![a-z])/i;
-const SUCCESS_WORD = /^(succeed|succeeded|success|successful)$/i;
+const SUCCESS_WORD = /^(succeed|succeeded|success|successful)[.!]?$/i;
 const ALREADY_CLOSED = /already closed/i;
 const MAX_MESSAGE = 500;
 
@@ -187,7 +188,19 @@ function records(value: unknown): { recs: Rec[]; broken: boolean } {
 
 const resultWord = (r: Rec) => text(r.result) ?? text(r.status);
 
-/** Parses a CloseIncident / CloseIncidentInBulk reply into a Closure, or throws CloseError. */
+/**
+ * A 200 that does not prove the closure: D3 answered, so its words go to the analyst, and the gateway
+ * reads the incident's state before saying anything more (it does not send the close again).
+ */
+const unproven = (status: number, reason: string, words?: string) =>
+  new CloseError('d3_outcome_unknown', { d3Answered: true, status, reason, ...(words && { d3Message: clip(words) }) });
+
+/**
+ * Parses a CloseIncident / CloseIncidentInBulk reply. Resolves only with proof: an empty `error` and a
+ * success word in returnData or in this incident's own record (`Result`), or D3's "already closed".
+ * A failure word or a non-empty `error` is a refusal (d3_rejected); anything else ("Incident not found",
+ * "Queued", null, a record about another incident) is unproven (d3_outcome_unknown, d3Answered).
+ */
 export function parseCloseReply(
   status: number,
   bodyText: string,
@@ -208,13 +221,18 @@ export function parseCloseReply(
 
   const rd = typeof env.returndata === 'string' ? env.returndata.trim() : undefined;
   const rdRecs = rd === undefined || rd.startsWith('{') || rd.startsWith('[') ? records(env.returndata).recs : [];
-  const words = [rd, ...rdRecs.map(resultWord), ...ctxData.recs.map(resultWord)];
   if (!alreadyClosed) {
+    const words = [rd, ...rdRecs.map(resultWord), ...ctxData.recs.map(resultWord)];
     const failed = words.find((w) => w !== undefined && FAILURE_WORD.test(w));
     if (failed !== undefined) throw new CloseError('d3_rejected', { d3Message: clip(failed), status });
     if (ctxData.recs.length > 0 && own.length === 0) {
       const theirs = ctxData.recs.map((r) => text(r.incidentnumber)).join(', ');
-      throw badReply(`D3 reported incident ${theirs}, not ${ctx.incidentNumber}`, status);
+      throw unproven(status, `D3 reported incident ${theirs}, not ${ctx.incidentNumber}`);
+    }
+    const proof = [rd, ...rdRecs.map(resultWord), ...own.map((r) => text(r.result))];
+    if (!proof.some((w) => w !== undefined && SUCCESS_WORD.test(w))) {
+      const said = rd && !rd.startsWith('{') && !rd.startsWith('[') ? rd : undefined;
+      throw unproven(status, `no success word in returnData (${clip(rd ?? String(env.returndata))})`, said);
     }
   }
 
@@ -227,9 +245,6 @@ export function parseCloseReply(
   if (closeDate) closure.closeDate = closeDate;
   if (alreadyClosed) closure.alreadyClosed = true;
   if (!rec || env.contextBroken || ctxData.broken) closure.partial = true;
-  if (!alreadyClosed && !words.some((w) => w !== undefined && SUCCESS_WORD.test(w))) {
-    closure.warning = `no known success word in returnData (${clip(rd ?? typeof env.returndata)})`;
-  }
   return closure;
 }
 

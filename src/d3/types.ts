@@ -9,6 +9,15 @@ export interface CloseCommand {
   note: string;
   /** Correlates logs from the Slack request to the D3 call. */
   requestId: string;
+  /** How D3 shows the user (ClosedBy), when known: evidence that a closed incident is this request's. */
+  displayName?: string;
+  /** Aborted when the per-incident lock is lost: no further close is sent and nothing is credited by state. */
+  signal?: AbortSignal;
+  /**
+   * The bot saw this incident closed moments ago (within the clock-skew window), so a closed state is
+   * no evidence that this request closed it.
+   */
+  closedRecently?: boolean;
 }
 
 /** The incident as getIncidentStaticField reports it. */

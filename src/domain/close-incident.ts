@@ -3,7 +3,8 @@ import type { D3Gateway } from '../d3/types.ts';
 import type { ResolveIdentity } from '../identity/user-map.ts';
 import type { Log } from '../log.ts';
 import type { Store } from '../store/ports.ts';
-import { CloseError, isCloseError } from './errors.ts';
+import { CloseError, type CloseErrorCode, isCloseError } from './errors.ts';
+import { keepLock } from './lock-heartbeat.ts';
 import { decideClose, type PolicyRules } from './policy.ts';
 import type { SummaryDeliverer } from './summaries.ts';
 import type { AuditOutcome, AuditRecord, Closure, Identity, Outcome } from './types.ts';
@@ -30,7 +31,13 @@ export interface CloseDeps {
   log: Log;
   /** Counts outcomes and D3 latency; optional so tests can leave it out. */
   observe?: (outcome: AuditOutcome, code: string | undefined, d3LatencyMs: number | undefined) => void;
+  /** The per-incident lock's TTL; the close renews it every third of that while it runs. */
   lockTtlMs: number;
+  /**
+   * How long the bot remembers seeing an incident closed: within that time a later request cannot credit
+   * itself with the closed state (twice the clock-skew margin and a minute; default 5 minutes).
+   */
+  closedMemoryMs?: number;
 }
 
 // Slack redelivers within minutes and a modal is submitted twice within seconds: an hour covers both
@@ -70,9 +77,11 @@ export function createCloseIncident(deps: CloseDeps) {
       await audit('refused', identity, 'close_in_progress');
       return { ok: false, error: new CloseError('close_in_progress', { holder: lock.holder.split('/')[0] }) };
     }
+    const held = keepLock(deps.store.locks, lockKey, holder, deps.lockTtlMs, log);
     try {
-      return await closeHoldingLock(deps, req, identity, audit, log);
+      return await closeHoldingLock(deps, req, identity, audit, log, held.signal);
     } finally {
+      held.stop();
       await deps.store.locks.release(lockKey, holder).catch((e) => log.warn({ err: e }, 'lock release failed'));
     }
   };
@@ -89,14 +98,33 @@ export function createRefusalRecorder(deps: Pick<CloseDeps, 'log' | 'observe' | 
   };
 }
 
+const SEEN_CLOSED = 'seen-closed';
+
+/** Closed-by-someone-else and unconfirmed are outcomes of their own; the rest of the errors fail or are unknown. */
+function auditOutcomeOf(code: CloseErrorCode): AuditOutcome {
+  if (code === 'closed_by_other' || code === 'closed_unconfirmed') return code;
+  return code === 'd3_outcome_unknown' || code === 'lock_lost' ? 'unknown' : 'failed';
+}
+
 async function closeHoldingLock(
   deps: CloseDeps,
   req: CloseRequest,
   identity: Identity,
   audit: ReturnType<typeof auditWriter>,
   log: Log,
+  signal: AbortSignal,
 ): Promise<Outcome> {
   const started = performance.now();
+  const seenKey = req.incidentNumber.toUpperCase();
+  // Without the store's answer, assume the worst: a closed state is then reported, never credited.
+  const closedRecently = await deps.store.cache
+    .get<string>(SEEN_CLOSED, seenKey)
+    .then((v) => v !== undefined)
+    .catch(() => true);
+  const sawClosed = () =>
+    deps.store.cache
+      .set(SEEN_CLOSED, seenKey, req.requestId, deps.closedMemoryMs ?? 300_000)
+      .catch((e) => log.warn({ err: e }, 'could not remember the incident as closed'));
   let closure: Closure;
   try {
     closure = await deps.d3.closeIncident({
@@ -105,6 +133,9 @@ async function closeHoldingLock(
       incidentNumber: req.incidentNumber,
       note: req.note,
       requestId: req.requestId,
+      ...(identity.displayName && { displayName: identity.displayName }),
+      signal,
+      closedRecently,
     });
   } catch (e) {
     const error = isCloseError(e) ? e : new CloseError('internal', {}, { cause: e });
@@ -112,10 +143,13 @@ async function closeHoldingLock(
     if (error.detail.hint)
       log.error({ code: error.code, status: error.detail.status }, `D3 refused the bot: ${error.detail.hint}`);
     else if (!isCloseError(e)) log.error({ err: e }, 'unexpected error while closing');
-    await audit(error.code === 'd3_outcome_unknown' ? 'unknown' : 'failed', identity, error.code, ms);
+    const outcome = auditOutcomeOf(error.code);
+    if (outcome === 'closed_by_other' || outcome === 'closed_unconfirmed') await sawClosed();
+    await audit(outcome, identity, outcome === 'unknown' || outcome === 'failed' ? error.code : undefined, ms);
     return { ok: false, error };
   }
   const d3LatencyMs = Math.round(performance.now() - started);
+  await sawClosed();
   if (closure.alreadyClosed) {
     await audit('already_closed', identity, undefined, d3LatencyMs);
     return { ok: true, closure, d3Username: identity.username };

@@ -29,6 +29,10 @@ export type CloseErrorCode =
   | 'd3_unreachable'
   | 'd3_outcome_unknown'
   | 'd3_bad_reply'
+  | 'd3_still_open'
+  | 'closed_by_other'
+  | 'closed_unconfirmed'
+  | 'lock_lost'
   // anything else
   | 'internal';
 
@@ -46,6 +50,13 @@ export type CloseDetail = {
   notSent?: boolean;
   /** Operator hint: which setting to check. Logged, never shown to the analyst. */
   hint?: string;
+  /** D3 answered the close (200) without proving it closed the incident; its words are in d3Message. */
+  d3Answered?: boolean;
+  /** After an unknown outcome the incident's state could not be read either. */
+  stateUnread?: boolean;
+  /** Who and when D3 shows the incident closed (its own strings), for closed_by_other / closed_unconfirmed. */
+  closedBy?: string;
+  dateClosed?: string;
 };
 
 export class CloseError extends Error {

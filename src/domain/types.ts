@@ -4,6 +4,8 @@
 export interface Identity {
   slackUserId: string;
   username: string;
+  /** How D3 shows this user (ClosedBy), when the user map says. */
+  displayName?: string;
   site: string;
   source: 'file' | 'override' | 'email';
 }
@@ -34,7 +36,18 @@ export interface PendingSummary {
   createdAt: string;
 }
 
-export type AuditOutcome = 'closed' | 'already_closed' | 'refused' | 'failed' | 'unknown';
+/**
+ * `closed_by_other`: D3 shows it closed by someone else or before this request; `closed_unconfirmed`:
+ * D3 shows it closed but nothing proves this request did it. Neither is announced in the channel.
+ */
+export type AuditOutcome =
+  | 'closed'
+  | 'already_closed'
+  | 'closed_by_other'
+  | 'closed_unconfirmed'
+  | 'refused'
+  | 'failed'
+  | 'unknown';
 
 export interface AuditRecord {
   at: string;

@@ -10,6 +10,8 @@ const email = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const Entry = z.strictObject({
   username: z.string().trim().min(1, { message: 'username must not be empty' }),
   site: z.string().trim().min(1, { message: 'site must not be empty' }).optional(),
+  /** How D3 shows this user as ClosedBy ("Jordan Vale"): lets the bot recognise its own late closures. */
+  displayName: z.string().trim().min(1, { message: 'displayName must not be empty' }).optional(),
 });
 
 const UserMapFile = z.strictObject({
@@ -102,20 +104,28 @@ export function createIdentityResolver(map: UserMap, fallbackSite: string | unde
       .filter(([k]) => email.test(k))
       .map(([k, v]) => [k.toLowerCase(), v]),
   );
-  const finish = (slackUserId: string, username: string, site: string | undefined, source: Identity['source']) =>
+  const finish = (
+    slackUserId: string,
+    username: string,
+    site: string | undefined,
+    source: Identity['source'],
+    displayName?: string,
+  ) =>
     site
-      ? { identity: { slackUserId, username, site, source } }
+      ? { identity: { slackUserId, username, site, source, ...(displayName && { displayName }) } }
       : { identity: undefined, mapped: true as const, username };
 
   return async function resolveIdentity(slackUserId: string): Promise<Resolved> {
     const o = await lookups.override(slackUserId);
     if (o) return finish(slackUserId, o.username, o.site ?? defaultSite, 'override');
     const direct = map.users[slackUserId];
-    if (direct) return finish(slackUserId, direct.username, direct.site ?? defaultSite, 'file');
+    if (direct) return finish(slackUserId, direct.username, direct.site ?? defaultSite, 'file', direct.displayName);
     if (byEmail.size > 0) {
       const mail = await lookups.email(slackUserId);
       const viaEmail = mail ? byEmail.get(mail.toLowerCase()) : undefined;
-      if (viaEmail) return finish(slackUserId, viaEmail.username, viaEmail.site ?? defaultSite, 'email');
+      if (viaEmail) {
+        return finish(slackUserId, viaEmail.username, viaEmail.site ?? defaultSite, 'email', viaEmail.displayName);
+      }
     }
     return { identity: undefined, mapped: false };
   };

@@ -206,6 +206,10 @@ function outcomeWord(o: AuditOutcome): string {
       return 'closed';
     case 'already_closed':
       return 'already closed';
+    case 'closed_by_other':
+      return 'closed by someone else';
+    case 'closed_unconfirmed':
+      return 'closed, not confirmed as this request';
     case 'refused':
       return 'refused';
     case 'failed':

@@ -31,6 +31,16 @@ function waitWords(retryAfterS: number | undefined): string {
   return `in about ${Math.ceil(retryAfterS)} seconds`;
 }
 
+/** D3's own words, quoted and escaped, followed by a space; nothing when it said none. */
+const words = (said: string | undefined) => (said?.trim() ? `“${safeUserTextWithin(said.trim(), D3_WORDS_MAX)}” ` : '');
+
+/** " by Pat Lee on 2020-05-20 08:15" as D3 shows it, each part only when D3 gave it. */
+function closedWords(d: CloseError['detail']): string {
+  const by = d.closedBy?.trim() ? ` by ${safeUserTextWithin(d.closedBy.trim(), D3_WORDS_MAX)}` : '';
+  const on = d.dateClosed?.trim() ? ` on ${safeUserTextWithin(d.dateClosed.trim(), D3_WORDS_MAX)}` : '';
+  return `${by}${on}`;
+}
+
 /** The analyst-facing sentence for a refusal or failure. */
 export function errorMessage(error: CloseError, ctx: MessageContext): string {
   const n = ctx.incidentNumber ? safeUserText(ctx.incidentNumber) : 'the incident';
@@ -83,7 +93,19 @@ export function errorMessage(error: CloseError, ctx: MessageContext): string {
     case 'd3_unreachable':
       return `The bot could not reach D3, so ${n} was not closed. Try again in a few minutes; if it keeps happening, tell ${contact}.`;
     case 'd3_outcome_unknown':
+      if (d.d3Answered && d.stateUnread)
+        return `D3 answered ${words(d.d3Message)}to the request to close ${n}, which does not confirm a closure, and the bot could not read the incident's state to find out. Check ${n} in D3 before trying again.`;
+      if (d.stateUnread)
+        return `The bot could not tell whether D3 closed ${n}: the request got no clear answer, and the incident's state could not be read either. Check the incident in D3 before trying again.`;
       return `The bot could not tell whether D3 closed ${n}. Check the incident in D3 before trying again.`;
+    case 'd3_still_open':
+      return `D3 answered ${words(d.d3Message)}to the request to close ${n}, and D3 shows it still open, so it is not closed and nothing was posted. Check the incident in D3 (required tasks, your rights on it) before trying again.`;
+    case 'closed_by_other':
+      return `D3 shows ${n} closed${closedWords(d)}; your note was not added. Nothing was posted in the channel; if ${n} should be open, reopen it in D3.`;
+    case 'closed_unconfirmed':
+      return `D3 shows ${n} closed${closedWords(d)}, but the bot cannot confirm that your request closed it, so nothing was posted in the channel. Check the incident's notes in D3 for your note, and add it there if it is missing.`;
+    case 'lock_lost':
+      return `The bot lost its hold on ${n} while closing it (another close of it may have started), so it sent nothing more to D3 and posted nothing. ${n} may or may not be closed: check it in D3 before trying again.`;
     case 'd3_bad_reply':
       return `D3 answered, but not in a way the bot understands, so the closure of ${n} was not announced. Check the incident in D3 before trying again.`;
     case 'internal': {
@@ -136,7 +158,14 @@ export function fieldErrorText(code: CloseErrorCode): string {
         return 'D3 cannot be reached right now; try again in a few minutes.';
       case 'd3_outcome_unknown':
       case 'd3_bad_reply':
+      case 'lock_lost':
         return 'Unclear whether D3 closed it; check the incident in D3 first.';
+      case 'd3_still_open':
+        return 'D3 did not close this incident; it is still open.';
+      case 'closed_by_other':
+        return 'D3 shows this incident closed by someone else; your note was not added.';
+      case 'closed_unconfirmed':
+        return 'D3 shows it closed, but not that this request did it; check D3.';
       case 'internal':
         return 'Something went wrong; check the incident in D3.';
       default:

@@ -12,6 +12,11 @@ export interface Step {
   headers?: Record<string, string>;
   /** Drop the connection after reading the request, or after sending headers and half the body. */
   destroy?: 'before-reply' | 'mid-reply';
+  /**
+   * Whether D3 closes the incident on this call. Default: when the reply proves it (empty error and a
+   * success word) and the incident is not closed already; set it for a D3 that acts yet answers oddly.
+   */
+  acts?: boolean;
 }
 
 export interface FakeD3Request {
@@ -61,7 +66,27 @@ function incidentOf(body: unknown): string {
 const acted = (status: number, text: string) =>
   status === 200 &&
   !/"error"\s*:\s*"\s*[^"\s]/i.test(text) &&
+  /"returnData"\s*:\s*"\s*(succeed|succeeded|success|successful)\s*"/i.test(text) &&
   !/"(returnData|result)"\s*:\s*"(failed|failure|error|unsuccessful)"/i.test(text);
+
+const pad = (n: number) => String(n).padStart(2, '0');
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Dates as D3 writes them, for the instant given. */
+export const d3Date = {
+  /** D3's CloseIncident sample form: "May 26, 2020 17:07 China Standard Time" (UTC+8, no DST). */
+  chinaStandardTime(at: Date): string {
+    const l = new Date(at.getTime() + 8 * 3_600_000);
+    const hm = `${pad(l.getUTCHours())}:${pad(l.getUTCMinutes())}`;
+    return `${MONTHS[l.getUTCMonth()]} ${l.getUTCDate()}, ${l.getUTCFullYear()} ${hm} China Standard Time`;
+  },
+  /** getIncidentStaticField's form without a zone: "2022-01-24 16:57:32", in the server's offset. */
+  zoneless(at: Date, offsetMinutes = 0): string {
+    const l = new Date(at.getTime() + offsetMinutes * 60_000);
+    const date = `${l.getUTCFullYear()}-${pad(l.getUTCMonth() + 1)}-${pad(l.getUTCDate())}`;
+    return `${date} ${pad(l.getUTCHours())}:${pad(l.getUTCMinutes())}:${pad(l.getUTCSeconds())}`;
+  },
+};
 
 export interface FakeD3Options {
   apiKey?: string;
@@ -69,6 +94,8 @@ export interface FakeD3Options {
   stateApiKey?: string;
   /** Delay for every reply whose step does not set its own `delayMs` (default 0: answer at once). */
   delayMs?: number;
+  /** How this D3 writes DateClosed when it closes an incident (default d3Date.chinaStandardTime). */
+  dateFormat?: (at: Date) => string;
 }
 
 export async function startFakeD3(opts: FakeD3Options = {}) {
@@ -79,6 +106,7 @@ export async function startFakeD3(opts: FakeD3Options = {}) {
   const scripts: Record<'close' | 'state', Step[]> = { close: [], state: [] };
   const incidents = new Map<string, FakeIncident>();
   const timers = new Set<NodeJS.Timeout>();
+  const dateFormat = opts.dateFormat ?? d3Date.chinaStandardTime;
 
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -89,9 +117,10 @@ export async function startFakeD3(opts: FakeD3Options = {}) {
   };
 
   function defaultReply(kind: 'close' | 'state', command: string, number: string, req: FakeD3Request): Step {
+    const known = incidents.get(number);
+    if (kind === 'close' && known?.status === 'Closed') return { fixture: 'close-already-closed.json' };
     if (kind === 'close')
       return { fixture: command === 'closeincidentinbulk' ? 'close-bulk-ok.json' : 'close-ok.json' };
-    const known = incidents.get(number);
     if (!known || known.status === 'Open') return { fixture: 'state-open.json' };
     const closedBy = known.closedBy ?? String((req.body as { Username?: string }).Username ?? '');
     const body = JSON.parse(fixture('state-closed.json', number));
@@ -137,10 +166,14 @@ export async function startFakeD3(opts: FakeD3Options = {}) {
     const scripted = scripts[kind].shift() ?? {};
     const bare = scripted.status === undefined && scripted.body === undefined && scripted.fixture === undefined;
     const step = bare ? { ...defaultReply(kind, lower, number, entry), ...scripted } : scripted;
-    // D3 acts before it answers: a reply lost to a delay or cut mid-way still closed the incident.
-    if (kind === 'close' && acted(step.status ?? 200, textOf(step, number)) && step.destroy !== 'before-reply') {
+    // D3 acts before it answers: a reply lost to a delay or cut mid-way still closed the incident, and
+    // D3 records the moment it acted.
+    const open = incidents.get(number)?.status !== 'Closed';
+    const acts =
+      step.acts ?? (open && acted(step.status ?? 200, textOf(step, number)) && step.destroy !== 'before-reply');
+    if (kind === 'close' && acts) {
       const username = String((body as { Username?: string }).Username ?? '');
-      incidents.set(number, { status: 'Closed', closedBy: username, dateClosed: '2020-05-26 17:07:10' });
+      incidents.set(number, { status: 'Closed', closedBy: username, dateClosed: dateFormat(new Date()) });
     }
     const delayMs = step.delayMs ?? opts.delayMs;
     if (delayMs) later(delayMs, () => reply(res, step, number));

@@ -25,6 +25,10 @@ const allCodes = [
   'd3_unreachable',
   'd3_outcome_unknown',
   'd3_bad_reply',
+  'd3_still_open',
+  'closed_by_other',
+  'closed_unconfirmed',
+  'lock_lost',
   'internal',
 ] as const satisfies readonly CloseErrorCode[];
 
