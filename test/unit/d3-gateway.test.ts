@@ -220,6 +220,97 @@ describe('D3 gateway when the outcome is unknown', () => {
   });
 });
 
+describe('D3 gateway credits a closure only with proof', () => {
+  const queued = { body: { error: '', returnData: 'Queued' } };
+
+  it('reports an unproven answer with D3’s words when D3 shows the incident still open, without closing again', async () => {
+    const { gateway } = setup();
+    d3.script('close', queued);
+    expect(await rejection(gateway.closeIncident(cmd()))).toMatchObject({
+      code: 'd3_still_open',
+      detail: { d3Message: 'Queued' },
+    });
+    expect(d3.closeCalls()).toHaveLength(1);
+    expect(stateCalls()).toHaveLength(1);
+  });
+
+  it('credits an unproven answer when D3 shows the incident closed by this user since the first call', async () => {
+    const { gateway } = setup();
+    d3.script('close', { ...queued, acts: true });
+    await expect(gateway.closeIncident(cmd())).resolves.toMatchObject({ closedBy: 'jdoe', closeType: 'Closed' });
+    expect(d3.closeCalls()).toHaveLength(1);
+  });
+
+  it('keeps D3’s words and says the state could not be read when the check fails', async () => {
+    const { gateway } = setup();
+    d3.script('close', queued);
+    d3.script('state', { status: 401, fixture: '401.json' });
+    expect(await rejection(gateway.closeIncident(cmd()))).toMatchObject({
+      code: 'd3_outcome_unknown',
+      detail: { d3Answered: true, stateUnread: true, d3Message: 'Queued' },
+    });
+    expect(d3.closeCalls()).toHaveLength(1);
+  });
+
+  it('checks the state after an unreadable 200 instead of giving up, and does not send it again', async () => {
+    const { gateway } = setup();
+    d3.script('close', { fixture: 'html-error.html' });
+    expect(await rejection(gateway.closeIncident(cmd()))).toMatchObject({ code: 'd3_still_open' });
+    expect(d3.closeCalls()).toHaveLength(1);
+    expect(stateCalls()).toHaveLength(1);
+  });
+
+  it('names who closed it and when when D3 shows it closed days before this request', async () => {
+    const { gateway } = setup({ timeoutMs: 150 });
+    d3.incidents.set(N, { status: 'Closed', closedBy: 'Pat Lee', dateClosed: '2020-05-20 08:15:00' });
+    d3.script('close', { delayMs: 600 });
+    expect(await rejection(gateway.closeIncident(cmd()))).toMatchObject({
+      code: 'closed_by_other',
+      detail: { closedBy: 'Pat Lee', dateClosed: '2020-05-20 08:15:00' },
+    });
+    expect(d3.closeCalls()).toHaveLength(1);
+  });
+
+  it('credits its own late close when the second call finds the incident already closed', async () => {
+    const { gateway } = setup({ timeoutMs: 150 });
+    d3.script('close', { delayMs: 600 });
+    d3.script('state', { fixture: 'state-open.json' });
+    const closure = await gateway.closeIncident(cmd());
+    expect(closure).toMatchObject({ closedBy: 'jdoe', closeType: 'Closed' });
+    expect(closure.alreadyClosed).toBeUndefined();
+    expect(d3.closeCalls()).toHaveLength(2);
+    expect(stateCalls()).toHaveLength(2);
+  });
+
+  it('credits nothing from the state when the bot saw the incident closed moments ago', async () => {
+    const { gateway } = setup({ timeoutMs: 150 });
+    d3.script('close', { delayMs: 600 });
+    expect(await rejection(gateway.closeIncident({ ...cmd(), closedRecently: true }))).toMatchObject({
+      code: 'closed_unconfirmed',
+      detail: { closedBy: 'jdoe' },
+    });
+  });
+
+  it('sends no close once the incident lock is lost, and credits nothing from the state', async () => {
+    const { gateway } = setup({ timeoutMs: 150 });
+    const lost = new AbortController();
+    lost.abort();
+    expect(await rejection(gateway.closeIncident({ ...cmd(), signal: lost.signal }))).toMatchObject({
+      code: 'lock_lost',
+    });
+    expect(d3.closeCalls()).toHaveLength(0);
+
+    const later = new AbortController();
+    d3.script('close', { delayMs: 600, acts: false });
+    d3.script('state', { fixture: 'state-open.json' });
+    const closing = gateway.closeIncident({ ...cmd('INC-2'), signal: later.signal });
+    await new Promise((r) => setTimeout(r, 50));
+    later.abort();
+    expect(await rejection(closing)).toMatchObject({ code: 'lock_lost' });
+    expect(d3.closeCalls()).toHaveLength(1);
+  });
+});
+
 describe('D3 gateway on an incident that was already closed', () => {
   it('answers already closed with who closed it, from the state', async () => {
     const { gateway } = setup();
