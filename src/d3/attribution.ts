@@ -1,5 +1,7 @@
+import { CloseError } from '../domain/errors.ts';
+import type { Closure } from '../domain/types.ts';
 import { parseD3Date } from './dates.ts';
-import type { IncidentState } from './types.ts';
+import type { CloseCommand, IncidentState } from './types.ts';
 
 /** What the bot knows about the close it sent, to judge whether a closed incident is its doing. */
 export interface AttributionContext {
@@ -60,4 +62,38 @@ export function attributeClosure(state: IncidentState, ctx: AttributionContext):
   if (t === 'before' || w === 'other') return { by: 'someone_else', reason: seen };
   if (t === 'after' && (w === 'us' || w === 'absent')) return { by: 'this_request', reason: seen };
   return { by: 'unknown', reason: seen };
+}
+
+/**
+ * The gateway's verdict on a closed state: the attribution, overruled to unknown when the bot saw the
+ * incident closed moments ago (that closure may be an earlier request's) or lost the incident's lock
+ * (another request may be crediting itself with the same closure).
+ */
+export function judgeClosedState(
+  state: IncidentState,
+  cmd: CloseCommand,
+  firstSentAt: number | undefined,
+  o: { clockSkewMs: number; timeZone?: string },
+): Attribution {
+  if (firstSentAt === undefined) return { by: 'unknown', reason: 'no close was sent' };
+  const a = attributeClosure(state, { ...o, firstSentAt, username: cmd.username, displayName: cmd.displayName });
+  if (a.by !== 'this_request') return a;
+  if (cmd.closedRecently) return { by: 'unknown', reason: 'the bot saw it closed moments ago' };
+  if (cmd.signal?.aborted) return { by: 'unknown', reason: 'the incident lock was lost' };
+  return a;
+}
+
+/** This request's closure, as the state shows it. */
+export function closureFromState(cmd: CloseCommand, state: IncidentState): Closure {
+  const closure: Closure = { incidentNumber: cmd.incidentNumber, closeType: 'Closed', site: cmd.site, note: cmd.note };
+  if (state.closedBy) closure.closedBy = state.closedBy;
+  else closure.partial = true;
+  if (state.dateClosed) closure.closeDate = state.dateClosed;
+  return closure;
+}
+
+/** What the analyst is told instead of a closure: D3's ClosedBy and DateClosed, as D3 wrote them. */
+export function notCredited(a: Attribution, state: IncidentState): CloseError {
+  const detail = { closedBy: state.closedBy, dateClosed: state.dateClosed, reason: a.reason };
+  return new CloseError(a.by === 'someone_else' ? 'closed_by_other' : 'closed_unconfirmed', detail);
 }

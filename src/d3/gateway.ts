@@ -1,6 +1,6 @@
 import { CloseError, isCloseError } from '../domain/errors.ts';
 import type { Closure } from '../domain/types.ts';
-import { attributeClosure } from './attribution.ts';
+import { closureFromState, judgeClosedState, notCredited } from './attribution.ts';
 import type { D3Client } from './client.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { CloseCommand, D3Gateway, IncidentState } from './types.ts';
@@ -113,40 +113,14 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
       }),
     );
 
-  function fromState(cmd: CloseCommand, state: IncidentState): Closure {
-    const closure: Closure = {
-      incidentNumber: cmd.incidentNumber,
-      closeType: 'Closed',
-      site: cmd.site,
-      note: cmd.note,
-    };
-    if (state.closedBy) closure.closedBy = state.closedBy;
-    else closure.partial = true;
-    if (state.dateClosed) closure.closeDate = state.dateClosed;
-    return closure;
-  }
-
   /** D3 shows the incident closed after an unknown outcome: ours only with evidence, else say what D3 shows. */
   function credit(run: Run, state: IncidentState): Closure {
     const { cmd } = run;
-    const judged =
-      run.firstSentAt === undefined
-        ? { by: 'unknown' as const, reason: 'no close was sent' }
-        : attributeClosure(state, {
-            firstSentAt: run.firstSentAt,
-            clockSkewMs: o.clockSkewMs,
-            timeZone: o.timeZone,
-            username: cmd.username,
-            displayName: cmd.displayName,
-          });
-    let { by, reason } = judged;
-    if (by === 'this_request' && cmd.closedRecently) [by, reason] = ['unknown', 'the bot saw it closed moments ago'];
-    if (by === 'this_request' && cmd.signal?.aborted) [by, reason] = ['unknown', 'the incident lock was lost'];
-    const fields = { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, by, reason };
+    const judged = judgeClosedState(state, cmd, run.firstSentAt, o);
+    const fields = { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, ...judged };
     log.info({ ...fields, closedBy: state.closedBy, dateClosed: state.dateClosed }, 'D3 shows the incident closed');
-    if (by === 'this_request') return fromState(cmd, state);
-    const detail = { closedBy: state.closedBy, dateClosed: state.dateClosed, reason };
-    throw new CloseError(by === 'someone_else' ? 'closed_by_other' : 'closed_unconfirmed', detail);
+    if (judged.by === 'this_request') return closureFromState(cmd, state);
+    throw notCredited(judged, state);
   }
 
   /** "Already closed" on the first call is an answer; who closed it and when come from the state (best effort). */
@@ -199,13 +173,11 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
         throw new CloseError('d3_outcome_unknown', detail, { cause: e });
       }
       if (state.closed) return credit(run, state);
-      const d = unknown?.detail ?? {};
-      if (closure) {
-        throw new CloseError('d3_outcome_unknown', { reason: 'D3 said already closed, yet shows it open' });
-      }
-      if (d.d3Answered) {
+      if (closure) throw new CloseError('d3_outcome_unknown', { reason: 'D3 said already closed, yet shows it open' });
+      if (unknown?.detail.d3Answered) {
+        const { d3Message, status, reason } = unknown.detail;
         log.warn({ ...ctx, status: state.status }, 'D3 answered without closing it; D3 shows it open');
-        throw new CloseError('d3_still_open', { d3Message: d.d3Message, status: d.status, reason: d.reason });
+        throw new CloseError('d3_still_open', { d3Message, status, reason });
       }
       if (sends >= 2) throw unknown ?? new CloseError('d3_outcome_unknown');
       log.warn(

@@ -119,10 +119,10 @@ describe('a close and its per-incident lock', () => {
       seconds.push(await closeIncident(request('U5678', `req-second-${seconds.length}`, 'second note')));
     }
 
-    expect(await first).toMatchObject({ ok: true, closure: { closedBy: 'jdoe' } });
     for (const s of seconds)
       expect(s).toMatchObject({ ok: false, error: { code: 'close_in_progress', detail: { holder: 'U1234' } } });
     expect(notes().map((p) => p['Incident Note'])).toEqual(['first note', 'first note']);
+    expect(await first).toMatchObject({ ok: true, closure: { closedBy: 'jdoe' } });
     expect(posted).toHaveLength(1);
   });
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
 import { type AttributionContext, attributeClosure } from '../../src/d3/attribution.ts';
 import { parseD3Date } from '../../src/d3/dates.ts';
 import type { IncidentState } from '../../src/d3/types.ts';
@@ -125,5 +126,36 @@ describe('attributeClosure', () => {
     expect(by({ closedBy: 'jdoe' })).toBe('unknown');
     expect(by({ closedBy: 'Jordan Vale', dateClosed: '2026-03-02T10:00:31Z' })).toBe('unknown');
     expect(by({ closedBy: 'jdoe', dateClosed: '2026-03-02 10:00:31 CST' })).toBe('unknown');
+  });
+});
+
+describe('D3_TIMEZONE and D3_CLOCK_SKEW_MS', () => {
+  const env = {
+    SLACK_BOT_TOKEN: 'xoxb-123-abc',
+    SLACK_SIGNING_SECRET: 'signing-secret-value',
+    D3_BASE_URL: 'https://soar.example.com/Prod',
+    D3_API_NAMESPACE: 'VSOC',
+    D3_API_KEY: 'very-secret-d3-key',
+  };
+
+  it('defaults to a two-minute skew margin and no zone', () => {
+    expect(loadConfig(env).d3).toMatchObject({ clockSkewMs: 120_000, timeZone: undefined });
+  });
+
+  it.each(['Asia/Shanghai', 'UTC', '+08:00', '-05:30'])('accepts D3_TIMEZONE=%s', (zone) => {
+    expect(loadConfig({ ...env, D3_TIMEZONE: zone, D3_CLOCK_SKEW_MS: '0' }).d3).toMatchObject({
+      timeZone: zone,
+      clockSkewMs: 0,
+    });
+  });
+
+  it.each(['PST', 'CST', 'Mars/Olympus', '+25:00'])('refuses the ambiguous or unknown D3_TIMEZONE=%s', (zone) => {
+    let problems: string[] = [];
+    try {
+      loadConfig({ ...env, D3_TIMEZONE: zone });
+    } catch (e) {
+      if (e instanceof ConfigError) problems = e.problems;
+    }
+    expect(problems).toEqual([expect.stringMatching(/^D3_TIMEZONE: must be an IANA time zone/)]);
   });
 });
