@@ -14,7 +14,7 @@ import { createIdentityResolver, loadUserMap } from './identity/user-map.ts';
 import type { ListenerDeps } from './listeners/deps.ts';
 import { createLog, type Log } from './log.ts';
 import { createMetrics } from './metrics.ts';
-import { SlackHttpReceiver, type send, sendJson } from './slack/http-receiver.ts';
+import { type HttpServerOptions, SlackHttpReceiver, type send, sendJson } from './slack/http-receiver.ts';
 import { outcomeMessage } from './slack/messages.ts';
 import { createMetadataSealer } from './slack/metadata.ts';
 import { createSlackWeb, slackErrorOf } from './slack/web.ts';
@@ -24,6 +24,8 @@ export interface RuntimeOptions {
   log?: Log;
   /** undici dispatcher for D3 (tests may pass their own). */
   d3Dispatcher?: Dispatcher;
+  /** Body deadline and cap of the HTTP receiver (tests shorten them). */
+  slackBodies?: Pick<NonNullable<HttpServerOptions['slack']>, 'bodyDeadlineMs' | 'maxPendingBodyBytes'>;
 }
 
 export interface Running {
@@ -145,7 +147,7 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
     routes,
     slack: config.slack.appToken
       ? undefined
-      : { signingSecret: config.slack.signingSecret!, onAck: (ms) => metrics.observeAck(ms) },
+      : { signingSecret: config.slack.signingSecret!, onAck: (ms) => metrics.observeAck(ms), ...opts.slackBodies },
   });
   const socket = config.slack.appToken
     ? new SocketModeReceiver({
