@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import type { ListenerDeps } from './listeners/deps.ts';
 import { registerListeners } from './listeners/index.ts';
 import { boltLogger, type Log } from './log.ts';
+import { slackCallTimeoutMs, timedFetch } from './slack/timed-fetch.ts';
 
 /**
  * The Bolt app: listeners and one error handler. Everything it talks to comes in, so tests and
@@ -14,7 +15,10 @@ export function createApp(
   deps: ListenerDeps & { log: Log },
   receiver: Receiver,
   bot: { botId?: string; botUserId?: string } = {},
+  o: { slackTimeoutMs?: number } = {},
 ): App {
+  const timeout = o.slackTimeoutMs ?? slackCallTimeoutMs;
+  const slackFetch = timedFetch(timeout);
   const app = new App({
     token: config.slack.botToken.reveal(),
     receiver,
@@ -23,7 +27,16 @@ export function createApp(
     botId: bot.botId,
     botUserId: bot.botUserId,
     logger: boltLogger(deps.log),
-    clientOptions: { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 } },
+    // Every call Bolt makes for a listener is bounded: the client's (views.open; one retry, a trigger
+    // expires in 3 s anyway; a 429 fails at once rather than sleeping out Retry-After) and respond()'s
+    // POST to the response_url, which goes through `fetch`.
+    clientOptions: {
+      slackApiUrl: config.slack.apiUrl,
+      timeout,
+      retryConfig: { retries: 1, minTimeout: 200, maxTimeout: 1000 },
+      rejectRateLimitedCalls: true,
+      fetch: slackFetch,
+    },
     extendedErrorHandler: true,
   });
   registerListeners(app, deps);
@@ -34,7 +47,7 @@ export function createApp(
     deps.log.error({ err: error, ref, slackUser: b?.user_id ?? b?.user?.id }, 'unhandled listener error');
     const text = `Something went wrong on our side (ref ${ref}). If you were closing an incident, check it in D3 before trying again.`;
     if (b?.response_url?.startsWith('http')) {
-      await fetch(b.response_url, {
+      await slackFetch(b.response_url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ text }),

@@ -14,9 +14,10 @@ import { createIdentityResolver, loadUserMap } from './identity/user-map.ts';
 import type { ListenerDeps } from './listeners/deps.ts';
 import { createLog, type Log } from './log.ts';
 import { createMetrics } from './metrics.ts';
-import { SlackHttpReceiver, type send, sendJson } from './slack/http-receiver.ts';
+import { type HttpServerOptions, SlackHttpReceiver, type send, sendJson } from './slack/http-receiver.ts';
 import { outcomeMessage } from './slack/messages.ts';
 import { createMetadataSealer } from './slack/metadata.ts';
+import { slackCallTimeoutMs } from './slack/timed-fetch.ts';
 import { createSlackWeb, slackErrorOf } from './slack/web.ts';
 import { createStore } from './store/keyv-store.ts';
 
@@ -24,6 +25,10 @@ export interface RuntimeOptions {
   log?: Log;
   /** undici dispatcher for D3 (tests may pass their own). */
   d3Dispatcher?: Dispatcher;
+  /** Body deadline and cap of the HTTP receiver (tests shorten them). */
+  slackBodies?: Pick<NonNullable<HttpServerOptions['slack']>, 'bodyDeadlineMs' | 'maxPendingBodyBytes'>;
+  /** Timeout of each Slack call, ours and Bolt's (tests shorten it). */
+  slackTimeoutMs?: number;
 }
 
 export interface Running {
@@ -56,7 +61,7 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
     slackApiUrl: config.slack.apiUrl,
     // Bounded: three tries of at most 8 s each finish well inside a summary claim (OUTBOX_CLAIM_TTL_MS,
     // 60 s by default), so a slow post is never replayed by another instance while it is still going.
-    timeout: 8_000,
+    timeout: opts.slackTimeoutMs ?? slackCallTimeoutMs,
     retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 },
     logger: undefined,
   });
@@ -149,13 +154,15 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
     routes,
     slack: config.slack.appToken
       ? undefined
-      : { signingSecret: config.slack.signingSecret!, onAck: (ms) => metrics.observeAck(ms) },
+      : { signingSecret: config.slack.signingSecret!, onAck: (ms) => metrics.observeAck(ms), ...opts.slackBodies },
   });
   const socket = config.slack.appToken
     ? new SocketModeReceiver({
         appToken: config.slack.appToken.reveal(),
         logger: undefined,
-        installerOptions: { clientOptions: { slackApiUrl: config.slack.apiUrl } },
+        installerOptions: {
+          clientOptions: { slackApiUrl: config.slack.apiUrl, timeout: opts.slackTimeoutMs ?? slackCallTimeoutMs },
+        },
       })
     : undefined;
   if (socket) {
@@ -169,7 +176,7 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
       });
     }
   }
-  const app = createApp(config, deps, socket ?? http, { botId: auth.bot_id, botUserId: auth.user_id });
+  const app = createApp(config, deps, socket ?? http, { botId: auth.bot_id, botUserId: auth.user_id }, opts);
 
   if (socket) {
     await http.start();

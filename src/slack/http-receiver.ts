@@ -3,7 +3,17 @@ import type { AddressInfo } from 'node:net';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { Secret } from '../config.ts';
 import type { Log } from '../log.ts';
-import { HttpError, parseBody, readBody, served, servedKind, stringHeader, verifySignature } from './request.ts';
+import { PendingBytes, readBody } from './read-body.ts';
+import { createRefusalLog } from './refusal-log.ts';
+import {
+  HttpError,
+  parseBody,
+  served,
+  servedKind,
+  signatureHeaders,
+  stringHeader,
+  verifySignature,
+} from './request.ts';
 
 export type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -14,10 +24,20 @@ export interface HttpServerOptions {
   /** GET routes: /healthz, /readyz, /metrics. */
   routes: Record<string, Route>;
   /** Verifies and dispatches Slack requests at POST /slack/events; absent in Socket Mode. */
-  slack?: { signingSecret: Secret; maxBodyBytes?: number; onAck?: (ms: number) => void };
+  slack?: {
+    signingSecret: Secret;
+    /** One request's body (413 beyond); 1 MB. */
+    maxBodyBytes?: number;
+    /** Time a body may take to arrive (408 beyond); 5 s. */
+    bodyDeadlineMs?: number;
+    /** Bytes of unverified bodies held at once, all connections together (503 beyond); 8 MiB. */
+    maxPendingBodyBytes?: number;
+    onAck?: (ms: number) => void;
+  };
 }
 
 const ackTimeoutMs = 3_000;
+const MiB = 1024 * 1024;
 
 /**
  * One node:http server for Slack's requests and the operator's probes. We own the request path
@@ -28,15 +48,23 @@ export class SlackHttpReceiver implements Receiver {
   #app: App | undefined;
   #server: Server | undefined;
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #pending: PendingBytes;
+  readonly #logRefusal: (status: number, reason: string) => void;
 
-  constructor(private readonly o: HttpServerOptions) {}
+  constructor(private readonly o: HttpServerOptions) {
+    this.#pending = new PendingBytes(o.slack?.maxPendingBodyBytes ?? 8 * MiB);
+    this.#logRefusal = createRefusalLog(o.log);
+  }
 
   init(app: App): void {
     this.#app = app;
   }
 
   async start(): Promise<Server> {
-    const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
+    // Slack sends its headers and small bodies at once: a client slower than this is not Slack, and
+    // each connection it holds open costs memory. Node checks these every connectionsCheckingInterval.
+    const timeouts = { headersTimeout: 5_000, requestTimeout: 15_000, connectionsCheckingInterval: 1_000 };
+    const server = createServer(timeouts, (req, res) => {
       this.#handle(req, res).catch((e) => {
         this.o.log.error({ err: e }, 'request handling failed');
         if (!res.headersSent) send(res, 400, 'bad request');
@@ -78,11 +106,18 @@ export class SlackHttpReceiver implements Receiver {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'GET' && this.o.routes[path]) return void (await this.o.routes[path](req, res));
-    if (path !== '/slack/events' || !this.o.slack) return send(res, 404, 'not found');
-    if (req.method !== 'POST') return send(res, 405, 'method not allowed');
+    if (path !== '/slack/events' || !this.o.slack) return refuse(req, res, 404, 'not found');
+    if (req.method !== 'POST') return refuse(req, res, 405, 'method not allowed');
+    const slack = this.o.slack;
     try {
-      const raw = await readBody(req, this.o.slack.maxBodyBytes ?? 1024 * 1024);
-      verifySignature(req, raw, this.o.slack.signingSecret);
+      // Unsigned or stale: refused before its body is read, so it costs no memory however large it is.
+      signatureHeaders(req);
+      const raw = await readBody(req, {
+        maxBytes: slack.maxBodyBytes ?? MiB,
+        deadlineMs: slack.bodyDeadlineMs ?? 5_000,
+        pending: this.#pending,
+      });
+      verifySignature(req, raw, slack.signingSecret);
       const body = parseBody(req.headers['content-type'], raw);
       if (body.ssl_check === '1') return send(res, 200, '');
       if (body.type === 'url_verification' && typeof body.challenge === 'string')
@@ -94,10 +129,8 @@ export class SlackHttpReceiver implements Receiver {
       await this.#dispatch(req, res, body);
     } catch (e) {
       if (e instanceof HttpError) {
-        this.o.log.warn({ status: e.status, reason: e.message }, 'Slack request refused');
-        // A body left unread would be taken for the next request on a kept-alive connection.
-        if (!req.complete) res.setHeader('connection', 'close');
-        if (!res.headersSent) send(res, e.status, e.message);
+        this.#logRefusal(e.status, e.message);
+        if (!res.headersSent) refuse(req, res, e.status, e.message);
         return;
       }
       throw e;
@@ -156,6 +189,19 @@ const numberHeader = (v: string | string[] | undefined) => {
   const n = Number(stringHeader(v));
   return Number.isInteger(n) ? n : undefined;
 };
+
+/**
+ * An answer that closes the connection when the body is not all in: a body left unread would be taken
+ * for the next request on a kept-alive connection, and waiting for it is what a slow client wants.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, text: string): void {
+  if (!req.complete) {
+    res.setHeader('connection', 'close');
+    // Node would go on reading (and dropping) the body until the answer is flushed; stop at once.
+    res.once('finish', () => req.socket.destroy());
+  }
+  send(res, status, text);
+}
 
 export function send(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(text);

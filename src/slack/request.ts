@@ -21,32 +21,21 @@ const maxSkewS = 5 * 60;
 export const stringHeader = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
 /**
- * The raw body, at most `limit` bytes. Over the limit the rest is left unread (never destroyed
- * mid-request, so the 413 still reaches the client) and the receiver closes the connection after answering.
+ * The signature headers, checked before a byte of the body is read: a request without them, with a
+ * malformed signature or with a timestamp outside Slack's 5-minute window can never verify, so its
+ * body is not worth reading or keeping.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.reject(new HttpError(413, 'body too large'));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) return void chunks.push(chunk);
-      req.off('data', onData).pause();
-      reject(new HttpError(413, 'body too large'));
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks)));
-    // The client went away mid-body ('aborted'): nobody is left to answer, but it is their doing, not ours.
-    req.on('error', () => reject(new HttpError(400, 'request body incomplete')));
-  });
+export function signatureHeaders(req: IncomingMessage): { ts: string; sig: string } {
+  const ts = stringHeader(req.headers['x-slack-request-timestamp']);
+  const sig = stringHeader(req.headers['x-slack-signature']);
+  if (!ts || !sig || !/^\d{1,12}$/.test(ts) || !/^v0=[0-9a-f]{64}$/.test(sig))
+    throw new HttpError(401, 'missing or malformed signature headers');
+  if (Math.abs(Date.now() / 1000 - Number(ts)) > maxSkewS) throw new HttpError(401, 'stale request timestamp');
+  return { ts, sig };
 }
 
 export function verifySignature(req: IncomingMessage, raw: Buffer, secret: Secret): void {
-  const ts = stringHeader(req.headers['x-slack-request-timestamp']);
-  const sig = stringHeader(req.headers['x-slack-signature']);
-  if (!ts || !sig || !/^\d{1,12}$/.test(ts)) throw new HttpError(401, 'missing or malformed signature headers');
-  if (Math.abs(Date.now() / 1000 - Number(ts)) > maxSkewS) throw new HttpError(401, 'stale request timestamp');
+  const { ts, sig } = signatureHeaders(req);
   const hmac = createHmac('sha256', secret.reveal()).update(`v0:${ts}:`).update(raw).digest('hex');
   const expected = Buffer.from(`v0=${hmac}`);
   const given = Buffer.from(sig);
