@@ -191,8 +191,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     const args = parseArgs(raw, req.headers['content-type']);
     const call: RecordedCall = { method, args, headers: req.headers, at: Date.now() };
     const reply = scripts.get(method)?.shift() ?? outages.get(method) ?? {};
-    for (const cb of listeners) cb({ ...call, hang: reply.hang === true });
     if (reply.hang && reply.commit && !isResponseUrl) defaults[method]?.(args);
+    for (const cb of listeners) cb({ ...call, hang: reply.hang === true });
     if (reply.hang) return void hung.push(call);
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
     if (res.destroyed || req.socket.destroyed) return void hung.push(call);
