@@ -1,36 +1,9 @@
 import type { Log } from '../log.ts';
 import { type Attempt, createSummaryAttempts } from './summary-attempt.ts';
+import type { SummaryDeps } from './summary-ports.ts';
 import type { PendingSummary, SummaryDelivery } from './types.ts';
 
-/**
- * What posting one summary came to. `permanent`: no retry will fix it. `maybePosted`: Slack may have
- * taken it although the call failed (timeout, reset, 5xx), so a replay looks in the channel first.
- */
-export type PostResult = { ok: true } | { ok: false; slackError: string; permanent: boolean; maybePosted?: boolean };
-
-/** Whether the channel already shows a summary (its closure id in the message metadata). */
-export type Seen = { seen: 'posted' } | { seen: 'absent' } | { seen: 'unknown'; reason: string; transient: boolean };
-
-/** The parts of the store summaries use (the store's port satisfies it). */
-export interface SummaryStore {
-  locks: {
-    acquire(
-      key: string,
-      holder: string,
-      ttlMs: number,
-    ): Promise<{ acquired: true } | { acquired: false; holder: string }>;
-    release(key: string, holder: string): Promise<void>;
-    extend(key: string, holder: string, ttlMs: number): Promise<boolean>;
-  };
-  outbox: {
-    put(rec: PendingSummary): Promise<void>;
-    remove(id: string): Promise<void>;
-    list(): Promise<PendingSummary[]>;
-  };
-}
-
-/** Counted in /metrics: store failures by operation, closures that could not even be held in memory. */
-export type SummaryEvent = 'put_failed' | 'claim_failed' | 'remove_failed' | 'list_failed' | 'dropped';
+export type { PostResult, Seen, SummaryDeps, SummaryEvent, SummaryStore } from './summary-ports.ts';
 
 export interface SummaryDeliverer {
   /** Records the confirmed closure in the outbox, then posts it. Never throws. */
@@ -45,23 +18,6 @@ export interface SummaryDeliverer {
   held(): number;
 }
 
-export interface SummaryDeps {
-  store: SummaryStore;
-  post(p: PendingSummary): Promise<PostResult>;
-  /** Looks for the summary in its channel; left out when the bot may not read history (at-least-once). */
-  findPosted?: (p: PendingSummary) => Promise<Seen>;
-  /** Tells the analyst when a replayed summary can never be posted. */
-  notifyNotPosted(p: PendingSummary, slackError: string): Promise<void>;
-  log: Log;
-  /** Identifies this process as the holder of a summary's claim. */
-  instanceId: string;
-  /** How long one instance may hold a summary while posting it; a dead holder's claim lapses after this. */
-  claimTtlMs: number;
-  /** Most closures kept in memory while the store is down (default 1,000). */
-  heldMax?: number;
-  observe?: (e: SummaryEvent) => void;
-}
-
 export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
   const attempts = createSummaryAttempts(deps);
   const { known } = attempts;
@@ -70,8 +26,12 @@ export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
   /** Confirmed closures the store would not take (and Slack neither): nobody else knows of them. */
   const held = new Map<string, PendingSummary>();
   const heldMax = deps.heldMax ?? 1_000;
+  // A live post claims its summary milliseconds after writing it: leave a summary this young (and not
+  // ours) to the live post that is surely under way, instead of racing it for the claim.
+  const freshMs = Math.min(deps.claimTtlMs, 10_000);
   let timer: NodeJS.Timeout | undefined;
   let replaying: Promise<void> | undefined;
+  let stopping = false;
 
   async function deliver(p: PendingSummary): Promise<SummaryDelivery> {
     const log = deps.log.child({ requestId: p.requestId, incident: p.closure.incidentNumber });
@@ -111,13 +71,13 @@ export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
     const { slackError, permanent } = a.result;
     log.warn({ channel: channelId, slackError, permanent, stored }, 'summary not posted');
     if (permanent || stored) return { status: 'not_posted', channelId, slackError, willRetry: !permanent };
-    if (held.size < heldMax) {
+    if (held.size < heldMax && !stopping) {
       held.set(p.id, p);
       log.error({ channel: channelId, held: held.size }, 'summary held in memory until Slack or the store takes it');
       return { status: 'not_posted', channelId, slackError, willRetry: true, heldInMemory: true };
     }
     deps.observe?.('dropped');
-    log.error({ channel: channelId, heldMax }, 'summary dropped: the store is down and the memory list is full');
+    log.error({ channel: channelId, heldMax, stopping }, 'summary dropped: the store is down and it cannot be held');
     return { status: 'not_posted', channelId, slackError, willRetry: false };
   }
 
@@ -164,7 +124,7 @@ export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
     for (const p of pending) {
       // Its live post is under way in this process, or (fresh, not ours) probably in another instance.
       if (live.has(p.id) || attempts.leftover(p.id)) continue;
-      if (!known.has(p.id) && Date.now() - Date.parse(p.createdAt) < deps.claimTtlMs) continue;
+      if (!known.has(p.id) && Date.now() - Date.parse(p.createdAt) < freshMs) continue;
       const lookFirst = known.get(p.id) !== 'absent';
       const a = await attempts.attempt(p, { lookFirst, recheck: true, onClaimError: 'later' }).catch(() => undefined);
       if (a?.kind === 'posted') posted += 1;
@@ -193,6 +153,7 @@ export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
       timer = setTimeout(run, 0).unref();
     },
     async stop() {
+      stopping = true;
       clearTimeout(timer);
       timer = undefined;
       // A post cut off by the store closing would stay in the outbox and be posted again at the next start.

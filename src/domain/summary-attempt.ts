@@ -1,5 +1,5 @@
 import type { Log } from '../log.ts';
-import type { PostResult, SummaryDeps } from './summaries.ts';
+import type { PostResult, SummaryDeps } from './summary-ports.ts';
 import type { PendingSummary } from './types.ts';
 
 /** What one attempt at a pending summary came to. */
