@@ -1,7 +1,14 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SummaryEvent } from './domain/summaries.ts';
+
+export interface MetricSources {
+  queueDepth: () => number;
+  pendingSummaries: () => Promise<number>;
+  heldSummaries: () => number;
+}
 
 /** Prometheus metrics on a registry of our own (several app instances can share one test process). */
-export function createMetrics(sources: { queueDepth: () => number; pendingSummaries: () => Promise<number> }) {
+export function createMetrics(sources: MetricSources) {
   const registry = new Registry();
   const closures = new Counter({
     name: 'close_incident_closures_total',
@@ -37,8 +44,32 @@ export function createMetrics(sources: { queueDepth: () => number; pendingSummar
       this.set(await sources.pendingSummaries().catch(() => -1));
     },
   });
+  new Gauge({
+    name: 'close_incident_summaries_held_in_memory',
+    help: 'Confirmed closures kept only in memory because the store would not take them (lost on restart)',
+    registers: [registry],
+    collect() {
+      this.set(sources.heldSummaries());
+    },
+  });
+  const summaryStoreFailures = new Counter({
+    name: 'close_incident_summary_store_failures_total',
+    help: 'Store errors while handling closure summaries, by operation (put, claim, remove, list)',
+    labelNames: ['op'] as const,
+    registers: [registry],
+  });
+  const summariesDropped = new Counter({
+    name: 'close_incident_summaries_dropped_total',
+    help: 'Closure summaries neither posted nor kept: store down, Slack failing, and the memory list full',
+    registers: [registry],
+  });
+  for (const op of ['put', 'claim', 'remove', 'list']) summaryStoreFailures.inc({ op }, 0);
   return {
     registry,
+    observeSummary(e: SummaryEvent) {
+      if (e === 'dropped') summariesDropped.inc();
+      else summaryStoreFailures.inc({ op: e.replace('_failed', '') });
+    },
     observeClose(outcome: string, code: string | undefined, d3LatencyMs: number | undefined) {
       closures.inc({ outcome, code: code ?? '' });
       if (d3LatencyMs !== undefined) d3Latency.observe(d3LatencyMs / 1000);

@@ -17,6 +17,7 @@ import { createMetrics } from './metrics.ts';
 import { type HttpServerOptions, SlackHttpReceiver, type send, sendJson } from './slack/http-receiver.ts';
 import { outcomeMessage } from './slack/messages.ts';
 import { createMetadataSealer } from './slack/metadata.ts';
+import { createSummaryClient, createSummaryPost, historyLookupAllowed } from './slack/summary-post.ts';
 import { slackCallTimeoutMs } from './slack/timed-fetch.ts';
 import { createSlackWeb, slackErrorOf } from './slack/web.ts';
 import { createStore } from './store/keyv-store.ts';
@@ -59,8 +60,7 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
 
   const web = new WebClient(config.slack.botToken.reveal(), {
     slackApiUrl: config.slack.apiUrl,
-    // Bounded: three tries of at most 8 s each finish well inside a summary claim (OUTBOX_CLAIM_TTL_MS,
-    // 60 s by default), so a slow post is never replayed by another instance while it is still going.
+    // Bounded: three tries of at most 8 s each (summaries have a client of their own: createSummaryClient).
     timeout: opts.slackTimeoutMs ?? slackCallTimeoutMs,
     retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 },
     logger: undefined,
@@ -69,9 +69,13 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
   const auth = await web.auth.test().catch((e: unknown) => {
     throw new Error(`Slack did not accept SLACK_BOT_TOKEN (auth.test: ${slackErrorOf(e)})`);
   });
+  const summaryClient = createSummaryClient(config.slack.botToken.reveal(), config.slack.apiUrl, opts.slackTimeoutMs ?? slackCallTimeoutMs);
+  const summaryPost = createSummaryPost(summaryClient, { botId: auth.bot_id });
+  const lookUpSummaries = historyLookupAllowed(auth.response_metadata?.scopes, log);
   const metrics = createMetrics({
     queueDepth: () => d3.queueDepth(),
     pendingSummaries: async () => (await store.outbox.list()).length,
+    heldSummaries: () => summaries.held(),
   });
 
   const resolveIdentity = createIdentityResolver(userMap, config.d3.defaultSite, {
@@ -80,7 +84,8 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
   });
   const summaries = createSummaryDeliverer({
     store,
-    post: (p) => slack.postSummary(p),
+    post: (p) => summaryPost.post(p),
+    findPosted: lookUpSummaries ? (p) => summaryPost.findPosted(p) : undefined,
     notifyNotPosted: (p, slackError) =>
       slack.notifyUser(p.channelId, p.slackUserId, {
         text: outcomeMessage(
@@ -95,6 +100,7 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
     log,
     instanceId,
     claimTtlMs: config.outbox.claimTtlMs,
+    observe: (e) => metrics.observeSummary(e),
   });
   const inFlight = new Map<Promise<unknown>, string>();
   const closeNow = createCloseIncident({

@@ -64,10 +64,15 @@ export interface AuditRecord {
   d3LatencyMs?: number;
 }
 
-/** Where the closure summary went. `willRetry` means it waits in the outbox and is replayed. */
+/**
+ * Where the closure summary went. `willRetry` means something will post it later: the outbox replay, or
+ * (`heldInMemory`, the store being down) this process alone, so a restart before then loses it.
+ */
 export type SummaryDelivery =
   | { status: 'posted'; channelId: string }
-  | { status: 'not_posted'; channelId: string; slackError: string; willRetry: boolean };
+  /** Another instance of the bot took it over and finished: it posted it, or told the analyst why not. */
+  | { status: 'handled_elsewhere'; channelId: string }
+  | { status: 'not_posted'; channelId: string; slackError: string; willRetry: boolean; heldInMemory?: boolean };
 
 /** The result of one close attempt, as the Slack edge renders it for the analyst. */
 export type Outcome =

@@ -183,8 +183,6 @@ function notPostedReason(slackError: string): string {
       return 'the bot cannot see that channel; it may be private, so invite the bot to it';
     case 'is_archived':
       return 'the channel is archived';
-    case 'claimed_elsewhere':
-      return 'another instance of the bot is posting it right now';
     default:
       return `Slack refused the message (${safeUserText(slackError)})`;
   }
@@ -194,7 +192,15 @@ function deliveryWords(n: string, delivery: SummaryDelivery | undefined): string
   if (!delivery) return undefined;
   const where = channelMention(delivery.channelId);
   if (delivery.status === 'posted') return `The summary is posted in ${where}.`;
-  const retry = delivery.willRetry ? '; the bot will post it when Slack is reachable again' : '';
+  if (delivery.status === 'handled_elsewhere')
+    return `Another instance of the bot took over the summary: it is posted in ${where}, or you will be told why not.`;
+  if (delivery.slackError === 'claimed_elsewhere')
+    return `D3 closed ${n}; another instance of the bot is posting the summary in ${where} right now (if that fails, it stays queued and is retried).`;
+  const retry = !delivery.willRetry
+    ? '; the bot will not retry it, so post the closure there yourself'
+    : delivery.heldInMemory
+      ? '. The bot could not save it either (its store is down), so it will keep trying only while it runs: if the summary does not appear, post the closure there yourself'
+      : '; the bot will post it when Slack is reachable again';
   return `D3 closed ${n}, but the summary could not be posted in ${where}: ${notPostedReason(delivery.slackError)}${retry}.`;
 }
 

@@ -1,30 +1,6 @@
 import type { WebClient } from '@slack/web-api';
-import type { PostResult } from '../domain/summaries.ts';
-import type { PendingSummary } from '../domain/types.ts';
 import type { Log } from '../log.ts';
 import type { Store } from '../store/ports.ts';
-import { closureSummary } from './blocks.ts';
-
-/** Slack errors that no retry will fix; anything else (network, 5xx, rate limits) is retried later. */
-const permanentErrors = new Set([
-  'not_in_channel',
-  'channel_not_found',
-  'is_archived',
-  'msg_too_long',
-  'msg_blocks_too_long',
-  'invalid_blocks',
-  'no_text',
-  'restricted_action',
-  'restricted_action_read_only_channel',
-  'restricted_action_thread_only_channel',
-  'restricted_action_non_threadable_channel',
-  'cannot_reply_to_message',
-  'invalid_auth',
-  'not_authed',
-  'token_revoked',
-  'account_inactive',
-  'missing_scope',
-]);
 
 export type Message = { text: string; blocks?: unknown[] };
 
@@ -34,23 +10,6 @@ const groupTtlMs = 5 * 60 * 1000;
 /** The Web API calls the bot makes outside Bolt's listener helpers. */
 export function createSlackWeb(client: WebClient, store: Store, log: Log) {
   return {
-    async postSummary(p: PendingSummary): Promise<PostResult> {
-      const msg = closureSummary({ closure: p.closure, slackUserId: p.slackUserId, d3Username: p.d3Username });
-      try {
-        // No link_names, no unfurls: the summary must not ping or preview anything the note contains.
-        await client.chat.postMessage({
-          channel: p.channelId,
-          ...msg,
-          unfurl_links: false,
-          unfurl_media: false,
-        } as never);
-        return { ok: true };
-      } catch (e) {
-        const slackError = slackErrorOf(e);
-        return { ok: false, slackError, permanent: permanentErrors.has(slackError) };
-      }
-    },
-
     /** Tells one analyst something in the channel they are in; a DM when the bot cannot post there. */
     async notifyUser(channelId: string, userId: string, msg: Message): Promise<void> {
       try {

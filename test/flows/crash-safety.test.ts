@@ -8,7 +8,7 @@ import { createLog } from '../../src/log.ts';
 import { createStore } from '../../src/store/keyv-store.ts';
 import { type ChildApp, startChildApp } from '../support/child-app.ts';
 import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
+import { type FakeSlack, manifestScopes, startFakeSlack } from '../support/fake-slack.ts';
 import { slashCommandBody } from '../support/fixtures.ts';
 import {
   botToken,
@@ -114,6 +114,86 @@ describe('a closure D3 confirmed survives the app dying before the summary is po
     expect(await pendingSummaries(third)).toBe(0);
     expect(slack.calls('chat.postMessage')).toHaveLength(1);
     expect(d3.closeCalls()).toHaveLength(1);
+  });
+});
+
+describe('a summary Slack took just before the app died, before its outbox entry was removed', () => {
+  let d3: FakeD3;
+  let slack: FakeSlack;
+  const children: ChildApp[] = [];
+  afterEach(async () => {
+    for (const child of children.splice(0)) {
+      child.kill('SIGKILL');
+      await child.exited;
+    }
+    await Promise.all([d3.stop(), slack.stop()]);
+  });
+
+  async function crashAfterSlackTookIt(scopes?: string[]) {
+    d3 = await startFakeD3({ apiKey: d3Key });
+    slack = await startFakeSlack({ botToken, scopes });
+    const dir = mkdtempSync(join(tmpdir(), 'close-incident-crash-'));
+    const userMapFile = join(dir, 'users.yml');
+    writeFileSync(userMapFile, defaultUserMap);
+    const env = harnessEnv({
+      d3Url: d3.url,
+      slackApiUrl: slack.apiUrl,
+      userMapFile,
+      STORE_URL: `sqlite://${join(dir, 'x.sqlite')}`,
+      OUTBOX_INTERVAL_MS: '300',
+      OUTBOX_CLAIM_TTL_MS: '500',
+    });
+    const start = async () => {
+      const child = await startChildApp(env);
+      children.push(child);
+      return child;
+    };
+    slack.script('chat.postMessage', { hang: true, commit: true });
+    const first = await start();
+    slack.onRequest((call) => {
+      if (call.method === 'chat.postMessage' && call.hang) first.kill('SIGKILL');
+    });
+    const body = slashCommandBody('close-command.form', {
+      text: `20200526-23 ${note}`,
+      response_url: slack.responseUrl('analyst'),
+      trigger_id: `${Date.now()}.4412345678.crash`,
+    });
+    expect((await postSigned(first.eventsUrl, body, { secret: signingSecret })).status).toBe(200);
+    expect(await first.exited).toBe('SIGKILL');
+    expect(slack.messages('C1234')).toHaveLength(1);
+    expect(slack.messages('C1234')[0]!.metadata).toEqual({
+      event_type: 'incident_closed',
+      event_payload: { closure_id: expect.any(String), incident_number: '20200526-23' },
+    });
+    const second = await start();
+    await slack.waitFor(
+      () =>
+        second.output().includes('pending closure summaries posted') ||
+        second.output().includes('already in the channel'),
+      10_000,
+    );
+    await replayCycles();
+    return second;
+  }
+
+  it('does not post it again after a restart: the replay finds its closure id in the channel history', async () => {
+    const second = await crashAfterSlackTookIt();
+
+    expect(slack.calls('conversations.history')).toMatchObject([
+      { args: { channel: 'C1234', include_all_metadata: 'true' } },
+    ]);
+    expect(slack.messages('C1234')).toHaveLength(1);
+    expect(slack.calls('chat.postMessage')).toHaveLength(0);
+    expect(second.output()).toContain('summary already in the channel; not posting it again');
+    expect(second.output()).not.toContain('history scopes');
+  });
+
+  it('posts it again without the history scopes (at least once), and says so once at start-up', async () => {
+    const second = await crashAfterSlackTookIt(manifestScopes.filter((s) => !s.endsWith(':history')));
+
+    expect(slack.calls('conversations.history')).toHaveLength(0);
+    expect(slack.messages('C1234')).toHaveLength(2);
+    expect(second.output().match(/no history scopes: closure summaries are posted at least once/g)).toHaveLength(1);
   });
 });
 

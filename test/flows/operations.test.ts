@@ -67,6 +67,11 @@ describe('operations endpoints', () => {
     expect(after.get('close_incident_ack_seconds_bucket{le="+Inf"}')).toBe(2);
     expect(after.get('close_incident_d3_queue_depth')).toBe(0);
     expect(after.get('close_incident_pending_summaries')).toBe(0);
+    expect(after.get('close_incident_summaries_held_in_memory')).toBe(0);
+    expect(after.get('close_incident_summaries_dropped_total')).toBe(0);
+    for (const op of ['put', 'claim', 'remove', 'list']) {
+      expect(after.get(`close_incident_summary_store_failures_total{op="${op}"}`)).toBe(0);
+    }
   });
 
   it('counts a summary Slack would not take as pending until it is posted', async () => {

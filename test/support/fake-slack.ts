@@ -10,7 +10,24 @@ export interface FakeSlackOptions {
   botToken?: string;
   /** The `xapp-` token SocketModeClient sends to apps.connections.open. */
   appToken?: string;
+  /** Bot scopes sent in `x-oauth-scopes` on every Web API answer; default: those manifest.yml asks for. */
+  scopes?: string[];
 }
+
+/** The bot scopes manifest.yml asks for (history ones included). */
+export const manifestScopes = [
+  'commands',
+  'chat:write',
+  'chat:write.public',
+  'im:write',
+  'users:read',
+  'users:read.email',
+  'usergroups:read',
+  'channels:history',
+  'groups:history',
+  'im:history',
+  'mpim:history',
+];
 
 /** One scripted answer, consumed in order before the default answer for that method. */
 export interface ScriptedReply {
@@ -22,6 +39,8 @@ export interface ScriptedReply {
   delayMs?: number;
   /** Never answer; the request lands in `hung()`, not `calls()`. */
   hang?: true;
+  /** With `hang`: act on the request first (a posted message is kept), as when Slack's answer is lost. */
+  commit?: true;
   /** The whole JSON body, replacing what `ok`/`error` would build. */
   body?: Record<string, unknown>;
 }
@@ -41,6 +60,10 @@ export interface FakeSlack {
   responseUrl(id?: string): string;
   /** Method name, or `'response_url'` to script the response URLs. */
   script(method: string, ...replies: ScriptedReply[]): void;
+  /** Answers every `method` call with `reply` (after any scripted ones) until called again without one. */
+  outage(method: string, reply?: ScriptedReply): void;
+  /** Messages posted in `channel` (what conversations.history serves), oldest first. */
+  messages(channel: string): Array<Record<string, unknown>>;
   calls(method?: string): RecordedCall[];
   hung(method?: string): RecordedCall[];
   /** JSON bodies answered 2xx on response URLs (what the user saw), oldest first. */
@@ -58,6 +81,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const botToken = opts.botToken ?? 'xoxb-test-token';
   const appToken = opts.appToken ?? 'xapp-test-token';
   const scripts = new Map<string, ScriptedReply[]>();
+  const outages = new Map<string, ScriptedReply>();
+  const posted = new Map<string, Array<Record<string, unknown>>>();
+  const scopes = (opts.scopes ?? manifestScopes).join(',');
   const answered: RecordedCall[] = [];
   const hung: RecordedCall[] = [];
   const responses: Array<{ id: string; body: unknown }> = [];
@@ -82,6 +108,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       if (!a.text && !a.blocks && !a.attachments) return { ok: false, error: 'no_text' };
       const ts = nextTs();
       const message = { type: 'message', text: a.text ?? '', blocks: a.blocks, user: 'UBOT', bot_id: 'BBOT', ts };
+      const kept = a.metadata ? { ...message, metadata: a.metadata } : message;
+      posted.set(String(a.channel), [...(posted.get(String(a.channel)) ?? []), kept]);
       return { ok: true, channel: a.channel, ts, message };
     },
     'chat.postEphemeral': (a) =>
@@ -106,15 +134,36 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       return users ? { ok: true, users } : { ok: false, error: 'no_such_subteam' };
     },
     'conversations.open': (a) => ({ ok: true, channel: { id: `D${String(a.users ?? a.channel).replace(/\W/g, '')}` } }),
+    'conversations.history': (a) => history(a),
     'apps.connections.open': () => ({
       ok: true,
       url: `${base.replace('http', 'ws')}/socket-mode?ticket=${++seq}&app_id=A1234`,
     }),
   };
 
+  // Timestamps follow the wall clock, as Slack's do, so `oldest` in conversations.history means what it says.
   function nextTs(): string {
     seq += 1;
-    return `${1590490000 + seq}.${String(seq).padStart(6, '0')}`;
+    return `${Math.floor(Date.now() / 1000)}.${String(seq).padStart(6, '0')}`;
+  }
+
+  /** Newest first, after `oldest`, paged by `cursor`; metadata only with include_all_metadata, as Slack does. */
+  function history(a: Record<string, unknown>): Record<string, unknown> {
+    const oldest = Number(a.oldest ?? 0);
+    const all = (posted.get(String(a.channel)) ?? []).filter((m) => Number(m.ts) > oldest).reverse();
+    const from = Number(a.cursor || 0);
+    const limit = Math.min(Number(a.limit || 100), 999);
+    const withMeta = a.include_all_metadata === 'true' || a.include_all_metadata === true;
+    const page = all
+      .slice(from, from + limit)
+      .map(({ metadata, ...m }) => (withMeta && metadata ? { ...m, metadata } : m));
+    const more = from + limit < all.length;
+    return {
+      ok: true,
+      messages: page,
+      has_more: more,
+      response_metadata: { next_cursor: more ? String(from + limit) : '' },
+    };
   }
 
   function viewReply(a: Record<string, unknown>): Record<string, unknown> {
@@ -141,13 +190,18 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     const method = isResponseUrl ? 'response_url' : name;
     const args = parseArgs(raw, req.headers['content-type']);
     const call: RecordedCall = { method, args, headers: req.headers, at: Date.now() };
-    const reply = scripts.get(method)?.shift() ?? {};
+    const reply = scripts.get(method)?.shift() ?? outages.get(method) ?? {};
+    if (reply.hang && reply.commit && !isResponseUrl) defaults[method]?.(args);
     for (const cb of listeners) cb({ ...call, hang: reply.hang === true });
     if (reply.hang) return void hung.push(call);
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
     if (res.destroyed || req.socket.destroyed) return void hung.push(call);
     const status = reply.status ?? 200;
-    const headers = { 'content-type': 'application/json; charset=utf-8', ...reply.headers };
+    const headers = {
+      'content-type': 'application/json; charset=utf-8',
+      ...(isResponseUrl ? {} : { 'x-oauth-scopes': scopes }),
+      ...reply.headers,
+    };
     if (status === 429 && !Object.keys(headers).some((h) => h.toLowerCase() === 'retry-after')) {
       Object.assign(headers, { 'retry-after': '1' });
     }
@@ -189,6 +243,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     apiUrl: `${base}/api/`,
     responseUrl: (id = 'default') => `${base}/response/${encodeURIComponent(id)}`,
     script: (method, ...replies) => scripts.set(method, [...(scripts.get(method) ?? []), ...replies]),
+    outage: (method, reply) => void (reply ? outages.set(method, reply) : outages.delete(method)),
+    messages: (channel) => [...(posted.get(channel) ?? [])],
     calls: (method) => byMethod(answered, method),
     hung: (method) => byMethod(hung, method),
     responses: (id) => responses.filter((r) => id === undefined || r.id === id).map((r) => r.body),

@@ -35,8 +35,11 @@ export function redisAvailable(): boolean {
   return false;
 }
 
-/** Spawns a throwaway redis-server on a free loopback port; undefined when the binary is missing (outside CI). */
-export async function startRedis(): Promise<RedisServer | undefined> {
+/**
+ * Spawns a throwaway redis-server on a free loopback port (or on `port`, to bring a stopped one back);
+ * undefined when the binary is missing (outside CI).
+ */
+export async function startRedis(opts: { port?: number } = {}): Promise<RedisServer | undefined> {
   const bin = findRedisServer();
   if (!bin) {
     if (redisRequired()) throw new Error(`redis-server not found on PATH and CI=true: ${installHint}`);
@@ -45,7 +48,7 @@ export async function startRedis(): Promise<RedisServer | undefined> {
   }
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = opts.port ?? (await freePort());
     const child = spawn(
       bin,
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir()],

@@ -1,0 +1,176 @@
+import { WebClient } from '@slack/web-api';
+import type { PostResult, Seen } from '../domain/summaries.ts';
+import type { PendingSummary } from '../domain/types.ts';
+import type { Log } from '../log.ts';
+import { closureSummary } from './blocks.ts';
+import { slackErrorOf } from './web.ts';
+
+/** The message metadata `event_type` every summary carries; its payload names the closure. */
+export const SUMMARY_EVENT_TYPE = 'incident_closed';
+/** Reading a conversation's history: public, private, DM and group DM. */
+export const HISTORY_SCOPES = ['channels:history', 'groups:history', 'im:history', 'mpim:history'] as const;
+
+/** Slack errors that no retry will fix; anything else (network, 5xx, rate limits) is retried later. */
+const permanentErrors = new Set([
+  'not_in_channel',
+  'channel_not_found',
+  'is_archived',
+  'msg_too_long',
+  'msg_blocks_too_long',
+  'invalid_blocks',
+  'invalid_metadata_format',
+  'invalid_metadata_schema',
+  'metadata_too_large',
+  'no_text',
+  'restricted_action',
+  'restricted_action_read_only_channel',
+  'restricted_action_thread_only_channel',
+  'restricted_action_non_threadable_channel',
+  'cannot_reply_to_message',
+  'invalid_auth',
+  'not_authed',
+  'token_revoked',
+  'account_inactive',
+  'missing_scope',
+]);
+/** History errors a later round may not see again; others (no scope, not a member) will not change. */
+const transientLookupErrors = new Set(['ratelimited', 'slack_unreachable', 'slack_http_error', 'internal_error']);
+
+export interface SummaryPostOptions {
+  /** Our bot's id (auth.test): only its own messages count as the summary already posted. */
+  botId?: string;
+  /** The longest Retry-After one post sleeps out itself; a longer one is left to the outbox replay. */
+  maxRetryAfterMs?: number;
+  /** Tries per post: the first, and one after each 429 (default 3). */
+  tries?: number;
+  /** How far before a summary's creation its history look-up starts (clock skew between us and Slack). */
+  lookbackMs?: number;
+}
+
+/**
+ * Posts summaries and finds them again. `client` is a WebClient of its own, built with
+ * `rejectRateLimitedCalls: true` and no retries, so every wait is ours and bounded: a post takes at most
+ * tries × the client's timeout + (tries − 1) × maxRetryAfterMs, and the summary claim is renewed meanwhile.
+ * The client never re-sends a post on its own after a timeout, which could post it twice.
+ */
+export function createSummaryPost(client: WebClient, o: SummaryPostOptions = {}) {
+  const tries = o.tries ?? 3;
+  const maxRetryAfterMs = o.maxRetryAfterMs ?? 10_000;
+  const lookbackMs = o.lookbackMs ?? 10 * 60_000;
+  return {
+    async post(p: PendingSummary): Promise<PostResult> {
+      const msg = closureSummary({ closure: p.closure, slackUserId: p.slackUserId, d3Username: p.d3Username });
+      // The closure id in metadata lets a later replay find this message instead of posting it again.
+      const metadata = {
+        event_type: SUMMARY_EVENT_TYPE,
+        event_payload: { closure_id: p.id, incident_number: p.closure.incidentNumber },
+      };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          // No link_names, no unfurls: the summary must not ping or preview anything the note contains.
+          await client.chat.postMessage({
+            channel: p.channelId,
+            ...msg,
+            metadata,
+            unfurl_links: false,
+            unfurl_media: false,
+          } as never);
+          return { ok: true };
+        } catch (e) {
+          const waitMs = retryAfterMs(e);
+          if (waitMs !== undefined && attempt < tries && waitMs <= maxRetryAfterMs) {
+            await new Promise((resolve) => setTimeout(resolve, waitMs));
+            continue;
+          }
+          return failure(e);
+        }
+      }
+    },
+
+    /** Newest first since a little before the summary was created, a few pages at most. */
+    async findPosted(p: PendingSummary): Promise<Seen> {
+      const created = Date.parse(p.createdAt);
+      if (Number.isNaN(created)) return { seen: 'unknown', reason: 'bad_created_at', transient: false };
+      const oldest = ((created - lookbackMs) / 1000).toFixed(6);
+      let cursor: string | undefined;
+      for (let page = 0; page < 5; page++) {
+        let res: Awaited<ReturnType<WebClient['conversations']['history']>>;
+        try {
+          res = await client.conversations.history({
+            channel: p.channelId,
+            oldest,
+            limit: 200,
+            include_all_metadata: true,
+            ...(cursor ? { cursor } : {}),
+          });
+        } catch (e) {
+          const reason = slackErrorOf(e);
+          return { seen: 'unknown', reason, transient: transientLookupErrors.has(reason) };
+        }
+        if (res.messages?.some((m) => carries(m, p.id, o.botId))) return { seen: 'posted' };
+        cursor = res.response_metadata?.next_cursor;
+        if (!res.has_more || !cursor) return { seen: 'absent' };
+      }
+      return { seen: 'unknown', reason: 'history_too_long', transient: false };
+    },
+  };
+}
+
+/**
+ * Summaries get a WebClient of their own: it rejects 429s instead of sleeping on them (and pausing every
+ * other call on the client), and never re-sends a post by itself, so createSummaryPost bounds every wait.
+ */
+export function createSummaryClient(token: string, slackApiUrl: string | undefined, timeoutMs = 8_000): WebClient {
+  return new WebClient(token, {
+    slackApiUrl,
+    timeout: timeoutMs,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    logger: undefined,
+  });
+}
+
+/**
+ * Whether a summary left pending (a crash, another instance) may be looked up in its channel before it
+ * is posted again, from the scopes auth.test reported. Without the history scopes it cannot: say so once,
+ * and post at least once.
+ */
+export function historyLookupAllowed(granted: readonly string[] | undefined, log: Log): boolean {
+  if (granted === undefined) {
+    log.warn('Slack did not report the token scopes; looking summaries up anyway (a failed look-up posts again)');
+    return true;
+  }
+  const missing = HISTORY_SCOPES.filter((s) => !granted.includes(s));
+  if (missing.length === 0) return true;
+  const none = missing.length === HISTORY_SCOPES.length;
+  log.warn(
+    { missingScopes: missing },
+    none
+      ? 'no history scopes: closure summaries are posted at least once across crashes (one posted just before a crash is posted again); add the scopes from manifest.yml and reinstall'
+      : 'some history scopes are missing: in those conversations closure summaries are posted at least once across crashes',
+  );
+  return !none;
+}
+
+function carries(m: unknown, closureId: string, botId: string | undefined): boolean {
+  const msg = m as { bot_id?: unknown; metadata?: { event_type?: unknown; event_payload?: { closure_id?: unknown } } };
+  return (
+    msg.metadata?.event_type === SUMMARY_EVENT_TYPE &&
+    msg.metadata.event_payload?.closure_id === closureId &&
+    (botId === undefined || msg.bot_id === botId)
+  );
+}
+
+function retryAfterMs(e: unknown): number | undefined {
+  const err = e as { code?: unknown; retryAfter?: unknown };
+  if (err?.code !== 'slack_webapi_rate_limited_error' || typeof err.retryAfter !== 'number') return undefined;
+  return Math.max(0, err.retryAfter) * 1000;
+}
+
+/** Slack said no (a platform error, a 429): proven not posted. A timeout, reset or 5xx: maybe posted. */
+function failure(e: unknown): PostResult {
+  const code = (e as { code?: unknown })?.code;
+  const slackError = slackErrorOf(e);
+  const proven = code === 'slack_webapi_platform_error' || code === 'slack_webapi_rate_limited_error';
+  return { ok: false, slackError, permanent: permanentErrors.has(slackError), maybePosted: !proven };
+}
