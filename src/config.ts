@@ -96,6 +96,9 @@ const Env = z.object({
   OUTBOX_INTERVAL_MS: int(30_000),
   OUTBOX_CLAIM_TTL_MS: int(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AUDIT_NOTE_KEY: secret(
+    z.string().min(32, { message: 'must be at least 32 characters (e.g. openssl rand -hex 32)' }),
+  ).optional(),
 });
 
 export type Config = ReturnType<typeof shape>;
@@ -136,6 +139,7 @@ function shape(e: z.output<typeof Env>) {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     outbox: { intervalMs: e.OUTBOX_INTERVAL_MS, claimTtlMs: e.OUTBOX_CLAIM_TTL_MS },
     logLevel: e.LOG_LEVEL,
+    audit: { noteKey: e.AUDIT_NOTE_KEY },
   };
 }
 
@@ -152,10 +156,47 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
       problems.push('SLACK_SIGNING_SECRET: is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)');
     }
-    if (new URL(e.D3_BASE_URL).protocol !== 'https:' && !e.D3_ALLOW_INSECURE_HTTP) {
-      problems.push('D3_BASE_URL: must use https (set D3_ALLOW_INSECURE_HTTP=true only for local testing)');
-    }
+    problems.push(...urlProblems(e));
     if (problems.length === 0) return shape(e);
   }
   throw new ConfigError(problems);
+}
+
+/**
+ * The bot token travels on SLACK_API_URL and the D3 key on D3_BASE_URL: both must be https, except
+ * to this host itself (tests, a local proxy), where nothing crosses a network. For D3 that exception
+ * also needs D3_ALLOW_INSECURE_HTTP=true; the flag never opens plain http to another host. The bot
+ * appends /<namespace>/api/Command/<command> to D3_BASE_URL, so a query or fragment there would
+ * silently swallow that path.
+ */
+function urlProblems(e: z.output<typeof Env>): string[] {
+  const out: string[] = [];
+  const loopbackRule = 'a loopback host (127.0.0.0/8, ::1, localhost)';
+  const d3 = new URL(e.D3_BASE_URL);
+  if (d3.protocol !== 'https:') {
+    if (d3.protocol !== 'http:') out.push('D3_BASE_URL: must use https');
+    else if (!isLoopback(d3.hostname))
+      out.push(
+        `D3_BASE_URL: must use https; plain http is allowed only to ${loopbackRule} with D3_ALLOW_INSECURE_HTTP=true`,
+      );
+    else if (!e.D3_ALLOW_INSECURE_HTTP)
+      out.push('D3_BASE_URL: must use https (plain http to a loopback host needs D3_ALLOW_INSECURE_HTTP=true)');
+  }
+  if (d3.search !== '' || d3.hash !== '' || e.D3_BASE_URL.includes('?') || e.D3_BASE_URL.includes('#'))
+    out.push('D3_BASE_URL: must not have a query string (?…) or fragment (#…); give scheme, host and path prefix only');
+  if (d3.username !== '' || d3.password !== '') out.push('D3_BASE_URL: must not contain a user name or password');
+  if (e.SLACK_API_URL) {
+    const slack = new URL(e.SLACK_API_URL);
+    if (slack.protocol !== 'https:' && !(slack.protocol === 'http:' && isLoopback(slack.hostname)))
+      out.push(`SLACK_API_URL: must use https; plain http is allowed only to ${loopbackRule}`);
+    if (slack.username !== '' || slack.password !== '')
+      out.push('SLACK_API_URL: must not contain a user name or password');
+  }
+  return out;
+}
+
+/** 127.0.0.0/8, ::1 and localhost. URL has already normalised the host (`127.1` → `127.0.0.1`, `[::1]`). */
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/\.$/, '');
+  return h === 'localhost' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }

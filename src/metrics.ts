@@ -37,8 +37,14 @@ export function createMetrics(sources: { queueDepth: () => number; pendingSummar
       this.set(await sources.pendingSummaries().catch(() => -1));
     },
   });
+  const unrecordedRefusals = new Counter({
+    name: 'close_incident_refusals_unrecorded_total',
+    help: 'Refused requests over the per-user audit bound (5 a minute): counted here, neither logged nor stored one by one',
+    registers: [registry],
+  });
   return {
     registry,
+    countUnrecordedRefusal: () => unrecordedRefusals.inc(),
     observeClose(outcome: string, code: string | undefined, d3LatencyMs: number | undefined) {
       closures.inc({ outcome, code: code ?? '' });
       if (d3LatencyMs !== undefined) d3Latency.observe(d3LatencyMs / 1000);

@@ -1,9 +1,10 @@
 import type { WebClient } from '@slack/web-api';
 import type { PostResult } from '../domain/summaries.ts';
-import type { PendingSummary } from '../domain/types.ts';
+import type { PendingSummary, SlackPerson } from '../domain/types.ts';
 import type { Log } from '../log.ts';
 import type { Store } from '../store/ports.ts';
 import { closureSummary } from './blocks.ts';
+import { personCache, personOf } from './organisation.ts';
 
 /** Slack errors that no retry will fix; anything else (network, 5xx, rate limits) is retried later. */
 const permanentErrors = new Set([
@@ -61,14 +62,20 @@ export function createSlackWeb(client: WebClient, store: Store, log: Log) {
       }
     },
 
-    async email(userId: string): Promise<string | undefined> {
-      const cached = await store.cache.get<{ email?: string }>('email', userId);
-      if (cached) return cached.email;
+    /**
+     * What users.info says about a user, for matching by email (policy.emailMatchProblem decides).
+     * Cached for an hour; a failed or unreadable answer is not cached and matches no one.
+     */
+    async person(userId: string): Promise<SlackPerson | undefined> {
+      const cached = await store.cache.get<SlackPerson>(personCache, userId);
+      if (cached) return cached;
       try {
         const res = await client.users.info({ user: userId });
-        const email = res.user?.profile?.email;
-        await store.cache.set('email', userId, { email }, emailTtlMs);
-        return email;
+        const person = personOf(res.user);
+        if (!person)
+          log.warn({ slackUser: userId }, 'users.info answered without a readable user; cannot match by email');
+        else await store.cache.set(personCache, userId, person, emailTtlMs);
+        return person;
       } catch (e) {
         log.warn({ slackError: slackErrorOf(e) }, 'users.info failed; cannot match the user by email');
         return undefined;
