@@ -55,7 +55,7 @@ describe('configuration', () => {
   });
 
   it.each([
-    ['http://soar.example.com', 'no flag'],
+    ['http://soar.example.com', 'a public name'],
     ['http://10.0.0.7:8080', 'a private address'],
     ['http://127.evil.example', 'a name that starts like loopback'],
   ])('refuses plain-http D3 to a non-loopback host even with D3_ALLOW_INSECURE_HTTP=true: %s (%s)', (url) => {
