@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { urlProblems } from './config-urls.ts';
 import { isZoneSetting } from './d3/dates.ts';
 
 /**
@@ -102,6 +103,9 @@ const Env = z.object({
   OUTBOX_INTERVAL_MS: int(30_000),
   OUTBOX_CLAIM_TTL_MS: int(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AUDIT_NOTE_KEY: secret(
+    z.string().min(32, { message: 'must be at least 32 characters (e.g. openssl rand -hex 32)' }),
+  ).optional(),
 });
 
 export type Config = ReturnType<typeof shape>;
@@ -144,6 +148,7 @@ function shape(e: z.output<typeof Env>) {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     outbox: { intervalMs: e.OUTBOX_INTERVAL_MS, claimTtlMs: e.OUTBOX_CLAIM_TTL_MS },
     logLevel: e.LOG_LEVEL,
+    audit: { noteKey: e.AUDIT_NOTE_KEY },
   };
 }
 
@@ -160,9 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
       problems.push('SLACK_SIGNING_SECRET: is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)');
     }
-    if (new URL(e.D3_BASE_URL).protocol !== 'https:' && !e.D3_ALLOW_INSECURE_HTTP) {
-      problems.push('D3_BASE_URL: must use https (set D3_ALLOW_INSECURE_HTTP=true only for local testing)');
-    }
+    problems.push(...urlProblems(e));
     if (problems.length === 0) return shape(e);
   }
   throw new ConfigError(problems);

@@ -64,8 +64,14 @@ export function createMetrics(sources: MetricSources) {
     registers: [registry],
   });
   for (const op of ['put', 'claim', 'remove', 'list']) summaryStoreFailures.inc({ op }, 0);
+  const unrecordedRefusals = new Counter({
+    name: 'close_incident_refusals_unrecorded_total',
+    help: 'Refused requests over the per-user audit bound (5 a minute): counted here, neither logged nor stored one by one',
+    registers: [registry],
+  });
   return {
     registry,
+    countUnrecordedRefusal: () => unrecordedRefusals.inc(),
     observeSummary(e: SummaryEvent) {
       if (e === 'dropped') summariesDropped.inc();
       else summaryStoreFailures.inc({ op: e.replace('_failed', '') });

@@ -7,7 +7,9 @@ import type { Config } from './config.ts';
 import { createD3Client } from './d3/client.ts';
 import { createD3Gateway } from './d3/gateway.ts';
 import { createRateLimiter } from './d3/rate-limit.ts';
+import { createAuditTrail } from './domain/audit.ts';
 import { createCloseIncident, createRefusalRecorder } from './domain/close-incident.ts';
+import { createHistory } from './domain/history.ts';
 import { createMappingCommands } from './domain/mapping.ts';
 import { createSummaryDeliverer } from './domain/summaries.ts';
 import { createIdentityResolver, loadUserMap } from './identity/user-map.ts';
@@ -17,6 +19,7 @@ import { createMetrics } from './metrics.ts';
 import { type HttpServerOptions, SlackHttpReceiver, type send, sendJson } from './slack/http-receiver.ts';
 import { outcomeMessage } from './slack/messages.ts';
 import { createMetadataSealer } from './slack/metadata.ts';
+import { installationOf } from './slack/organisation.ts';
 import { createSummaryClient, createSummaryPost, historyLookupAllowed } from './slack/summary-post.ts';
 import { slackCallTimeoutMs } from './slack/timed-fetch.ts';
 import { createSlackWeb, slackErrorOf } from './slack/web.ts';
@@ -69,7 +72,11 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
   const auth = await web.auth.test().catch((e: unknown) => {
     throw new Error(`Slack did not accept SLACK_BOT_TOKEN (auth.test: ${slackErrorOf(e)})`);
   });
-  const summaryClient = createSummaryClient(config.slack.botToken.reveal(), config.slack.apiUrl, opts.slackTimeoutMs ?? slackCallTimeoutMs);
+  const summaryClient = createSummaryClient(
+    config.slack.botToken.reveal(),
+    config.slack.apiUrl,
+    opts.slackTimeoutMs ?? slackCallTimeoutMs,
+  );
   const summaryPost = createSummaryPost(summaryClient, { botId: auth.bot_id });
   const lookUpSummaries = historyLookupAllowed(auth.response_metadata?.scopes, log);
   const metrics = createMetrics({
@@ -78,9 +85,22 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
     heldSummaries: () => summaries.held(),
   });
 
-  const resolveIdentity = createIdentityResolver(userMap, config.d3.defaultSite, {
-    override: (id) => store.overrides.get(id),
-    email: (id) => slack.email(id),
+  const installation = installationOf(auth);
+  const resolveIdentity = createIdentityResolver(
+    userMap,
+    config.d3.defaultSite,
+    {
+      override: (id) => store.overrides.get(id),
+      person: (id) => slack.person(id),
+      emailRefused: (id, reason) => log.warn({ slackUser: id, reason }, 'profile email in the user map not accepted'),
+    },
+    installation,
+  );
+  const isInAllowedGroup = (id: string) => slack.isInGroups(id, config.policy.allowedUserGroupIds);
+  const auditTrail = createAuditTrail({
+    store,
+    noteKey: config.audit.noteKey,
+    onUnrecorded: metrics.countUnrecordedRefusal,
   });
   const summaries = createSummaryDeliverer({
     store,
@@ -106,12 +126,13 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
   const closeNow = createCloseIncident({
     rules: config.policy,
     resolveIdentity,
-    isInAllowedGroup: (id) => slack.isInGroups(id, config.policy.allowedUserGroupIds),
+    isInAllowedGroup,
     d3,
     store,
     summaries,
     log,
     observe: metrics.observeClose,
+    auditTrail,
     // Renewed every third of it while the close runs (lock-heartbeat.ts): this only bounds how long a
     // crashed instance keeps an incident locked.
     lockTtlMs: 30_000,
@@ -127,13 +148,14 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
 
   const deps: ListenerDeps = {
     rules: config.policy,
+    installation,
     supportContact: config.supportContact,
     log,
     closeIncident,
     d3Busy: () => d3.queueDepth() >= config.d3.queueMax,
-    recordRefusal: createRefusalRecorder({ log, store, observe: metrics.observeClose }),
+    recordRefusal: createRefusalRecorder({ log, auditTrail, observe: metrics.observeClose }),
     mapping: createMappingCommands({ store, resolveIdentity, rules: config.policy }),
-    history: (n) => store.audit.history(n),
+    history: createHistory({ rules: config.policy, resolveIdentity, isInAllowedGroup, store, auditTrail, log }),
     metadata: createMetadataSealer(config.slack.botToken.reveal()),
     notifyUser: (c, u, m) => slack.notifyUser(c, u, m),
     newRequestId: () => randomUUID(),

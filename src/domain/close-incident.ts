@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
 import type { D3Gateway } from '../d3/types.ts';
 import type { ResolveIdentity } from '../identity/user-map.ts';
 import type { Log } from '../log.ts';
 import type { Store } from '../store/ports.ts';
+import type { AuditSubject, AuditTrail } from './audit.ts';
 import { CloseError, type CloseErrorCode, isCloseError } from './errors.ts';
 import { keepLock } from './lock-heartbeat.ts';
 import { decideClose, type PolicyRules } from './policy.ts';
 import type { SummaryDeliverer } from './summaries.ts';
-import type { AuditOutcome, AuditRecord, Closure, Identity, Outcome } from './types.ts';
+import type { AuditOutcome, Closure, Identity, Outcome } from './types.ts';
 
 export interface CloseRequest {
   requestId: string;
@@ -31,6 +31,8 @@ export interface CloseDeps {
   log: Log;
   /** Counts outcomes and D3 latency; optional so tests can leave it out. */
   observe?: (outcome: AuditOutcome, code: string | undefined, d3LatencyMs: number | undefined) => void;
+  /** Audit lines and records, with the note keyed and refusals bounded per user (domain/audit.ts). */
+  auditTrail: AuditTrail;
   /** The per-incident lock's TTL; the close renews it every third of that while it runs. */
   lockTtlMs: number;
   /**
@@ -88,11 +90,11 @@ export function createCloseIncident(deps: CloseDeps) {
 }
 
 /**
- * Records a close refused before it started (e.g. the D3 queue was already full when Slack's
- * request arrived, so the refusal went out in the acknowledgement itself).
+ * Records a request refused before a close started, in the acknowledgement itself: the D3 queue was
+ * already full, or the request came from another workspace (any subcommand, or the modal).
  */
-export function createRefusalRecorder(deps: Pick<CloseDeps, 'log' | 'observe' | 'store'>) {
-  return async (req: CloseRequest, code: CloseError['code']): Promise<void> => {
+export function createRefusalRecorder(deps: Pick<CloseDeps, 'log' | 'observe' | 'auditTrail'>) {
+  return async (req: AuditSubject, code: CloseError['code']): Promise<void> => {
     const log = deps.log.child({ requestId: req.requestId, incident: req.incidentNumber, slackUser: req.slackUserId });
     await auditWriter(deps, req, log)('refused', undefined, code);
   };
@@ -167,27 +169,10 @@ async function closeHoldingLock(
   return { ok: true, closure, delivery, d3Username: identity.username };
 }
 
-function auditWriter(deps: Pick<CloseDeps, 'observe' | 'store'>, req: CloseRequest, log: Log) {
+function auditWriter(deps: Pick<CloseDeps, 'observe' | 'auditTrail'>, req: AuditSubject, log: Log) {
   return async (outcome: AuditOutcome, identity?: Identity, code?: string, d3LatencyMs?: number) => {
-    const rec: AuditRecord = {
-      at: new Date().toISOString(),
-      requestId: req.requestId,
-      incidentNumber: req.incidentNumber,
-      slackUserId: req.slackUserId,
-      slackTeamId: req.slackTeamId,
-      d3Username: identity?.username,
-      site: identity?.site,
-      noteLength: [...req.note].length,
-      noteSha256: createHash('sha256').update(req.note).digest('hex'),
-      outcome,
-      code,
-      d3LatencyMs,
-    };
-    // The audit line is the operator's record: everything but the note itself. Every key is on every
-    // line (null where it does not apply, e.g. no D3 user for an unmapped analyst), so queries need no guards.
-    const line = Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, v ?? null]));
-    log.info({ audit: line }, `close attempt: ${outcome}${code ? ` (${code})` : ''}`);
-    deps.observe?.(outcome, code, d3LatencyMs);
-    await deps.store.audit.append(rec).catch((e) => log.error({ err: e }, 'audit record not stored'));
+    // close_incident_closures_total counts close attempts; a refused history or whoami is not one.
+    if ((req.action ?? 'close') === 'close') deps.observe?.(outcome, code, d3LatencyMs);
+    await deps.auditTrail.record(req, { outcome, identity, code, d3LatencyMs }, log);
   };
 }

@@ -15,6 +15,7 @@ export type CloseErrorCode =
   | 'channel_not_allowed'
   | 'user_not_in_group'
   | 'not_admin'
+  | 'foreign_workspace'
   // concurrency
   | 'close_in_progress'
   | 'duplicate_request'

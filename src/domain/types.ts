@@ -49,19 +49,49 @@ export type AuditOutcome =
   | 'failed'
   | 'unknown';
 
+/** What was asked for, when not a close (a refused `history`, or a request from another workspace). */
+export type AuditAction = 'close' | 'history' | 'whoami' | 'help' | 'map' | 'unmap' | 'modal' | 'invalid';
+
 export interface AuditRecord {
   at: string;
   requestId: string;
   incidentNumber: string;
   slackUserId: string;
   slackTeamId?: string;
+  slackEnterpriseId?: string;
+  /** Absent for a close, which is what the store keeps; other actions are audit log lines only. */
+  action?: AuditAction;
   d3Username?: string;
   site?: string;
   noteLength: number;
-  noteSha256: string;
+  /**
+   * HMAC-SHA256 of the note under AUDIT_NOTE_KEY (hex): equal notes compare equal, but nobody without
+   * the key can confirm a guess. Absent when no key is configured: an unkeyed hash of a short note
+   * ("False positive") is a lookup away from the note itself.
+   */
+  noteHmac?: string;
   outcome: AuditOutcome;
   code?: string;
   d3LatencyMs?: number;
+}
+
+/**
+ * What users.info says about a Slack user that decides whether their profile email may map them to
+ * a D3 user (policy.emailMatchProblem). Flags Slack did not state read as the unsafe answer.
+ */
+export interface SlackPerson {
+  email?: string;
+  /** `is_email_confirmed === true`. */
+  emailConfirmed: boolean;
+  /** `is_stranger`: a Slack Connect user of another organisation. */
+  stranger: boolean;
+  /** `is_restricted` or `is_ultra_restricted` (multi- or single-channel guest), or either not stated. */
+  guest: boolean;
+  deleted: boolean;
+  bot: boolean;
+  /** `team_id`, `teams` and `enterprise_user.teams`. */
+  teamIds: string[];
+  enterpriseId?: string;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import type { Identity } from '../domain/types.ts';
+import { emailMatchProblem, type Installation } from '../domain/policy.ts';
+import type { Identity, SlackPerson } from '../domain/types.ts';
 import type { MappingOverride } from '../store/ports.ts';
 
 const slackId = /^[UW][A-Z0-9]{2,}$/;
@@ -83,8 +84,10 @@ export function loadUserMap(file: string): UserMap {
 export interface IdentityLookups {
   /** An admin override from the store, if any. */
   override(slackUserId: string): Promise<MappingOverride | undefined>;
-  /** The email on the Slack profile (users.info, cached by the caller), if any. */
-  email(slackUserId: string): Promise<string | undefined>;
+  /** What users.info says about the user (cached by the caller); undefined when Slack did not say. */
+  person(slackUserId: string): Promise<SlackPerson | undefined>;
+  /** A profile email matched the map but policy refused it (e.g. unconfirmed): the operator's log. */
+  emailRefused?(slackUserId: string, reason: string): void;
 }
 
 export type Resolved =
@@ -94,10 +97,16 @@ export type Resolved =
 
 /**
  * Slack user → D3 account. Order: an admin override, then the file by Slack ID, then the file by
- * the profile email. The site is the entry's own, else the file's default, else D3_DEFAULT_SITE.
- * `mapped: true` without identity means the user is known but no site could be found.
+ * the profile email, which counts only for a confirmed email of a full member of the installation's
+ * own workspace (policy.emailMatchProblem). The site is the entry's own, else the file's default,
+ * else D3_DEFAULT_SITE. `mapped: true` without identity means the user is known but has no site.
  */
-export function createIdentityResolver(map: UserMap, fallbackSite: string | undefined, lookups: IdentityLookups) {
+export function createIdentityResolver(
+  map: UserMap,
+  fallbackSite: string | undefined,
+  lookups: IdentityLookups,
+  installation: Installation,
+) {
   const defaultSite = map.defaultSite ?? fallbackSite;
   const byEmail = new Map(
     Object.entries(map.users)
@@ -121,9 +130,11 @@ export function createIdentityResolver(map: UserMap, fallbackSite: string | unde
     const direct = map.users[slackUserId];
     if (direct) return finish(slackUserId, direct.username, direct.site ?? defaultSite, 'file', direct.displayName);
     if (byEmail.size > 0) {
-      const mail = await lookups.email(slackUserId);
-      const viaEmail = mail ? byEmail.get(mail.toLowerCase()) : undefined;
-      if (viaEmail) {
+      const person = await lookups.person(slackUserId);
+      const viaEmail = person?.email ? byEmail.get(person.email.toLowerCase()) : undefined;
+      const problem = person && viaEmail ? emailMatchProblem(person, installation) : undefined;
+      if (viaEmail && problem) lookups.emailRefused?.(slackUserId, problem);
+      else if (viaEmail) {
         return finish(slackUserId, viaEmail.username, viaEmail.site ?? defaultSite, 'email', viaEmail.displayName);
       }
     }

@@ -5,6 +5,7 @@ import { closeModal, closingNotice, helpMessage, historyMessage, whoamiMessage }
 import { errorMessage, outcomeMessage } from '../slack/messages.ts';
 import type { ListenerDeps } from './deps.ts';
 import { mapCommand } from './map-command.ts';
+import { commandOrigin, commandSubject, refusedOutsider } from './origin.ts';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -13,6 +14,8 @@ export const closeCommand =
   (deps: ListenerDeps) =>
   async ({ command, ack, respond, client }: Args): Promise<void> => {
     const input = parseCommandText(command.text ?? '', { noteRequired: deps.rules.noteRequired });
+    const refuse = (e: CloseError) => ack(errorMessage(e, deps));
+    if (await refusedOutsider(deps, commandOrigin(command), commandSubject(command, input), refuse)) return;
     const isAdmin = deps.rules.adminUserIds.includes(command.user_id);
     switch (input.kind) {
       case 'help':
@@ -30,9 +33,22 @@ export const closeCommand =
       case 'whoami':
         await ack();
         return void (await respond(whoamiMessage(await deps.mapping.whoami(command.user_id), deps)));
-      case 'history':
+      case 'history': {
         await ack();
-        return void (await respond(historyMessage(input.incidentNumber, await deps.history(input.incidentNumber))));
+        const { incidentNumber } = input;
+        const result = await deps.history({
+          requestId: deps.newRequestId(),
+          slackUserId: command.user_id,
+          slackTeamId: command.team_id,
+          channelId: command.channel_id,
+          incidentNumber,
+        });
+        // A refusal reads exactly as a close's would (policy.decideRead is decideClose's access check).
+        const ctx = { incidentNumber, supportContact: deps.supportContact };
+        return void (await respond(
+          result.ok ? historyMessage(incidentNumber, result.records) : outcomeMessage(result, ctx),
+        ));
+      }
       case 'map':
       case 'unmap':
         return mapCommand(deps, input, command.user_id, ack, respond);

@@ -1,9 +1,11 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import type { CloseError } from '../domain/errors.ts';
 import { inputProblems } from '../domain/policy.ts';
 import { ids } from '../ids.ts';
 import { fieldErrorText, outcomeMessage } from '../slack/messages.ts';
 import { readCloseModal } from '../slack/read-modal.ts';
 import type { ListenerDeps } from './deps.ts';
+import { refusedOutsider, viewOrigin, viewSubject } from './origin.ts';
 
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
@@ -11,8 +13,11 @@ type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 export const closeModalSubmit =
   (deps: ListenerDeps) =>
   async ({ ack, view, body }: Args): Promise<void> => {
-    const meta = deps.metadata.open(view.private_metadata);
     const { incidentNumber, note } = readCloseModal(view);
+    const inline = (e: CloseError) =>
+      ack({ response_action: 'errors', errors: { [ids.incidentBlock]: fieldErrorText(e.code) } });
+    if (await refusedOutsider(deps, viewOrigin(body), viewSubject(body, incidentNumber, note), inline)) return;
+    const meta = deps.metadata.open(view.private_metadata);
     const problems = inputProblems(incidentNumber, note, deps.rules);
     if (!meta || problems.incident || problems.note) {
       const errors: Record<string, string> = {};

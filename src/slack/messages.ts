@@ -68,6 +68,8 @@ export function errorMessage(error: CloseError, ctx: MessageContext): string {
       return `You are not in a Slack group that may close incidents, so ${n} was not closed. Ask ${contact} for access.`;
     case 'not_admin':
       return `Only the bot's admins can change the user map, so nothing was changed. Ask ${contact}.`;
+    case 'foreign_workspace':
+      return `This bot only takes requests from the Slack workspace it is installed in, and yours came from another workspace or organisation, so nothing was done. Ask ${contact} if you need it.`;
     case 'close_in_progress': {
       const who = d.holder ? userMention(d.holder) : 'Someone';
       return `${who} is already closing ${n}. Wait for that result before trying again.`;
@@ -139,6 +141,8 @@ export function fieldErrorText(code: CloseErrorCode): string {
         return 'You are not allowed to close incidents.';
       case 'not_admin':
         return 'Only the bot admins can do this.';
+      case 'foreign_workspace':
+        return 'This bot only takes requests from the workspace it is installed in.';
       case 'close_in_progress':
         return 'Someone is already closing this incident.';
       case 'duplicate_request':

@@ -1,6 +1,8 @@
 import type { WebClient } from '@slack/web-api';
+import type { SlackPerson } from '../domain/types.ts';
 import type { Log } from '../log.ts';
 import type { Store } from '../store/ports.ts';
+import { personCache, personOf } from './organisation.ts';
 
 export type Message = { text: string; blocks?: unknown[] };
 
@@ -20,14 +22,20 @@ export function createSlackWeb(client: WebClient, store: Store, log: Log) {
       }
     },
 
-    async email(userId: string): Promise<string | undefined> {
-      const cached = await store.cache.get<{ email?: string }>('email', userId);
-      if (cached) return cached.email;
+    /**
+     * What users.info says about a user, for matching by email (policy.emailMatchProblem decides).
+     * Cached for an hour; a failed or unreadable answer is not cached and matches no one.
+     */
+    async person(userId: string): Promise<SlackPerson | undefined> {
+      const cached = await store.cache.get<SlackPerson>(personCache, userId);
+      if (cached) return cached;
       try {
         const res = await client.users.info({ user: userId });
-        const email = res.user?.profile?.email;
-        await store.cache.set('email', userId, { email }, emailTtlMs);
-        return email;
+        const person = personOf(res.user);
+        if (!person)
+          log.warn({ slackUser: userId }, 'users.info answered without a readable user; cannot match by email');
+        else await store.cache.set(personCache, userId, person, emailTtlMs);
+        return person;
       } catch (e) {
         log.warn({ slackError: slackErrorOf(e) }, 'users.info failed; cannot match the user by email');
         return undefined;

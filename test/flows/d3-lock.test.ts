@@ -5,6 +5,7 @@ import { createD3Client } from '../../src/d3/client.ts';
 import { createD3Gateway } from '../../src/d3/gateway.ts';
 import { createRateLimiter } from '../../src/d3/rate-limit.ts';
 import type { D3Gateway } from '../../src/d3/types.ts';
+import { createAuditTrail } from '../../src/domain/audit.ts';
 import { type CloseRequest, createCloseIncident } from '../../src/domain/close-incident.ts';
 import { createSummaryDeliverer } from '../../src/domain/summaries.ts';
 import type { Outcome, PendingSummary } from '../../src/domain/types.ts';
@@ -71,10 +72,12 @@ describe('a close and its per-incident lock', () => {
       instanceId: 'instance-1',
       claimTtlMs: 5_000,
     });
-    const resolveIdentity = createIdentityResolver(parseUserMap(defaultUserMap), undefined, {
-      override: async () => undefined,
-      email: async () => undefined,
-    });
+    const resolveIdentity = createIdentityResolver(
+      parseUserMap(defaultUserMap),
+      undefined,
+      { override: async () => undefined, person: async () => undefined },
+      { teamId: 'T0001', enterpriseInstall: false },
+    );
     closeIncident = createCloseIncident({
       rules: {
         noteRequired: true,
@@ -89,6 +92,7 @@ describe('a close and its per-incident lock', () => {
       store,
       summaries,
       log,
+      auditTrail: createAuditTrail({ store }),
       lockTtlMs: LOCK_TTL_MS,
     });
   });

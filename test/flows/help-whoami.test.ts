@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../support/harness.ts';
+import { type FakeSlack, type FakeSlackUser, startFakeSlack } from '../support/fake-slack.ts';
+import { botToken, type Harness, startHarness } from '../support/harness.ts';
 
 describe('help, whoami, history and the admin mapping commands', () => {
   let h: Harness;
@@ -64,5 +65,48 @@ describe('help, whoami, history and the admin mapping commands', () => {
     await h.command({ user_id: 'U0NEW', text: 'whoami' });
     await h.slack.waitFor(() => h.slack.responses().length === 5);
     expect(last()).toMatch(/not mapped/i);
+  });
+});
+
+describe('matching by the Slack profile email', () => {
+  let h: Harness | undefined;
+  let slack: FakeSlack | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    await slack?.stop();
+    h = undefined;
+    slack = undefined;
+  });
+
+  const email = 'jane.roe@example.com';
+  const users: Record<string, FakeSlackUser> = {
+    U0MEMBER: { email },
+    U0UNCONFIRMED: { email, emailConfirmed: false },
+    U0STRANGER: { email, stranger: true, teamId: 'T9999' },
+    U0GUEST: { email, restricted: true },
+    U0SINGLEGUEST: { email, ultraRestricted: true },
+    U0OTHERTEAM: { email, teamId: 'T9999' },
+    U0OTHERORG: { email, enterpriseId: 'E9999' },
+  };
+  const whoami = async (user: string) => {
+    await h!.command({ user_id: user, text: 'whoami', response_url: slack!.responseUrl(user) });
+    await slack!.waitFor(() => slack!.responses(user).length === 1);
+    return JSON.stringify(slack!.responses(user)[0]);
+  };
+
+  it('maps a confirmed member of this workspace, and nobody else, by the email in the user map', async () => {
+    slack = await startFakeSlack({ botToken, users });
+    h = await startHarness({ slack });
+    expect(await whoami('U0MEMBER')).toContain('jroe');
+    for (const user of Object.keys(users).filter((u) => u !== 'U0MEMBER')) {
+      const answer = await whoami(user);
+      expect(answer, user).toMatch(/not mapped/i);
+      expect(answer, user).not.toContain('jroe');
+    }
+    await h.command({ user_id: 'U0UNCONFIRMED', text: '20200526-23 done', response_url: slack.responseUrl('close') });
+    await slack.waitFor(() => slack!.responses('close').length === 1);
+    expect(JSON.stringify(slack.responses('close'))).toMatch(/not mapped/i);
+    expect(h.d3.requests()).toHaveLength(0);
+    expect(h.logs()).toContain('email not confirmed in Slack');
   });
 });

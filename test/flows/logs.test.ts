@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash, createHmac } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import {
 import { postSigned } from '../support/sign.ts';
 
 const marker = 'quokka7731';
+const noteKey = 'process-note-key-fedcba9876543210-fedcba98';
 const note = `Analyst remark ${marker}: user mailbox forwarded to attacker, password reset done`;
 const auditKeys = [
   'requestId',
@@ -28,7 +29,7 @@ const auditKeys = [
   'site',
   'incidentNumber',
   'noteLength',
-  'noteSha256',
+  'noteHmac',
   'outcome',
   'd3LatencyMs',
 ];
@@ -83,7 +84,8 @@ describe('what the app logs about close attempts', () => {
     for (const a of lines) expect(Object.keys(a)).toEqual(expect.arrayContaining(auditKeys));
     expect(new Set(lines.map((a) => a.requestId)).size).toBe(4);
     const sha = createHash('sha256').update(note).digest('hex');
-    for (const a of lines) expect(a).toMatchObject({ noteLength: note.length, noteSha256: sha, slackTeamId: 'T1234' });
+    expect(logs).not.toContain(sha);
+    for (const a of lines) expect(a).toMatchObject({ noteLength: note.length, noteHmac: null, slackTeamId: 'T1234' });
 
     const [closed, unauthorized, refused] = lines;
     expect(closed).toMatchObject({ slackUserId: 'U1234', d3Username: 'jdoe', site: 'Security Operations' });
@@ -92,6 +94,53 @@ describe('what the app logs about close attempts', () => {
     expect(unauthorized).toMatchObject({ code: 'd3_unauthorized', d3LatencyMs: expect.any(Number) });
     expect(refused).toMatchObject({ slackUserId: 'U0UNMAPPED', code: 'user_unmapped' });
     expect(refused).toMatchObject({ d3Username: null, site: null, d3LatencyMs: null });
+  });
+});
+
+describe('the note fingerprint in audit lines and records', () => {
+  const key = 'audit-note-key-0123456789abcdef-0123456789';
+  const short = 'False positive';
+  const sha256 = createHash('sha256').update(short).digest('hex');
+  let dir: string;
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const closeAndRead = async (env: Record<string, string>) => {
+    dir = mkdtempSync(join(tmpdir(), 'close-incident-hmac-'));
+    h = await startHarness({ env: { STORE_URL: `sqlite://${join(dir, 'db.sqlite')}`, ...env } });
+    await h.command({ text: `20200526-23 ${short}` });
+    await h.slack.waitFor(() => h!.slack.responses().length === 1, 8000);
+    const logs = h.logs();
+    await h.stop();
+    h = undefined;
+    const stored = readdirSync(dir)
+      .map((f) => readFileSync(join(dir, f)).toString('latin1'))
+      .join('');
+    const line = logs.split('\n').find((l) => l.includes('"audit"'));
+    return { logs, stored, audit: (JSON.parse(line!) as { audit: Audit }).audit };
+  };
+
+  it('is an HMAC under AUDIT_NOTE_KEY, never the plain SHA-256 of the note, and the key is never logged', async () => {
+    const { logs, stored, audit } = await closeAndRead({ AUDIT_NOTE_KEY: key });
+    const hmac = createHmac('sha256', key).update(short).digest('hex');
+    expect(audit).toMatchObject({ outcome: 'closed', noteLength: short.length, noteHmac: hmac });
+    expect(stored).toContain(hmac);
+    for (const text of [logs, stored]) {
+      expect(text).not.toContain(sha256);
+      expect(text).not.toContain(key);
+    }
+  });
+
+  it('is left out entirely when no key is configured', async () => {
+    const { logs, stored, audit } = await closeAndRead({});
+    expect(audit).toMatchObject({ outcome: 'closed', noteLength: short.length, noteHmac: null });
+    expect(stored).toContain('20200526-23');
+    for (const text of [logs, stored]) expect(text).not.toContain(sha256);
+    expect(stored).not.toMatch(/"note\w*":"[0-9a-f]{64}"/);
   });
 });
 
@@ -114,7 +163,7 @@ describe('everything the process prints', () => {
     const userMapFile = join(dir, 'users.yml');
     writeFileSync(userMapFile, defaultUserMap);
     child = await startChildApp(
-      harnessEnv({ d3Url: d3.url, slackApiUrl: slack.apiUrl, userMapFile, LOG_LEVEL: level }),
+      harnessEnv({ d3Url: d3.url, slackApiUrl: slack.apiUrl, userMapFile, LOG_LEVEL: level, AUDIT_NOTE_KEY: noteKey }),
     );
     const send = (text: string, user_id = 'U1234') =>
       postSigned(
@@ -134,7 +183,7 @@ describe('everything the process prints', () => {
 
     const out = child.output();
     expect(out).toContain('close attempt');
-    for (const secret of [botToken, signingSecret, d3Key]) expect(out).not.toContain(secret);
+    for (const secret of [botToken, signingSecret, d3Key, noteKey]) expect(out).not.toContain(secret);
     if (level === 'info') expect(out).not.toContain(marker);
   });
 });

@@ -75,3 +75,56 @@ describe('refusals reach the analyst alone and never reach D3', () => {
     expect(h.d3.closeCalls()).toHaveLength(1);
   });
 });
+
+describe('history is refused exactly as a close would be', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  /** The answer to one command, fetched from its own response URL. */
+  const ask = async (id: string, patch: Record<string, string>) => {
+    await h!.command({ ...patch, response_url: h!.slack.responseUrl(id) });
+    await h!.slack.waitFor(() => h!.slack.responses(id).length === 1, 8000);
+    return JSON.stringify(h!.slack.responses(id)[0]);
+  };
+  const closedByJdoe = async () => {
+    expect(await ask('seed', { text: '20200526-23 benign scanner' })).toContain('Closed 20200526-23');
+  };
+
+  it('refuses an unmapped user, with the close refusal, and shows them no D3 user or site', async () => {
+    h = await startHarness({ env: { SUPPORT_CONTACT: '#soc-tooling' } });
+    await closedByJdoe();
+    const close = await ask('close', { user_id: 'U0UNKNOWN', text: '20200526-23 done' });
+    const history = await ask('history', { user_id: 'U0UNKNOWN', text: 'history 20200526-23' });
+    expect(close).toMatch(/not mapped/i);
+    expect(history).toEqual(close);
+    expect(history).not.toContain('jdoe');
+    expect(history).not.toContain('Security Operations');
+    expect(await ask('mapped', { text: 'history 20200526-23' })).toContain('as jdoe');
+  });
+
+  it('refuses a user outside ALLOWED_USER_GROUP_IDS, with the close refusal', async () => {
+    h = await startHarness({ env: { ALLOWED_USER_GROUP_IDS: 'S0SOC' }, userGroups: { S0SOC: ['U1234'] } });
+    await closedByJdoe();
+    const close = await ask('close', { user_id: 'U5678', text: '20200526-23 done' });
+    const history = await ask('history', { user_id: 'U5678', text: 'history 20200526-23' });
+    expect(close).toMatch(/group/i);
+    expect(history).toEqual(close);
+    expect(history).not.toContain('jdoe');
+    expect(await ask('member', { text: 'history 20200526-23' })).toContain('as jdoe');
+  });
+
+  it('refuses a channel outside ALLOWED_CHANNEL_IDS, with the close refusal', async () => {
+    h = await startHarness({ env: { ALLOWED_CHANNEL_IDS: 'C1234' } });
+    await closedByJdoe();
+    const close = await ask('close', { channel_id: 'C0ELSEWHERE', text: '20200526-23 done' });
+    const history = await ask('history', { channel_id: 'C0ELSEWHERE', text: 'history 20200526-23' });
+    expect(close).toMatch(/channel/i);
+    expect(history).toEqual(close);
+    expect(history).not.toContain('jdoe');
+    expect(await ask('allowed', { text: 'history 20200526-23' })).toContain('as jdoe');
+    expect(h.d3.closeCalls()).toHaveLength(1);
+  });
+});

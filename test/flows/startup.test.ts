@@ -43,4 +43,23 @@ describe('start-up validation', () => {
     expect(r.stderr).toContain(`${file}:3`);
     expect(r.stderr).toContain('not-an-id');
   });
+
+  it('refuses plain http to Slack or D3 off this host, and a D3 URL with a query, before anything listens', () => {
+    const r = start({
+      SLACK_BOT_TOKEN: 'xoxb-1-2',
+      SLACK_SIGNING_SECRET: 'signing-secret-123',
+      SLACK_API_URL: 'http://slack-proxy.example.com/api/',
+      D3_BASE_URL: 'http://soar.example.com/Prod?tenant=acme',
+      D3_ALLOW_INSECURE_HTTP: 'true',
+      D3_API_NAMESPACE: 'VSOC',
+      D3_API_KEY: 'k',
+      STORE_URL: 'memory://',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/SLACK_API_URL: must use https/);
+    expect(r.stderr).toMatch(/D3_BASE_URL: must use https; plain http is allowed only to a loopback host/);
+    expect(r.stderr).toMatch(/D3_BASE_URL: must not have a query string/);
+    expect(r.stderr).not.toContain('slack-proxy.example.com');
+    expect(r.stderr).not.toContain('tenant=acme');
+  });
 });

@@ -4,8 +4,22 @@ import { createSocketModeServer, type FakeSocketMode } from './fake-slack-socket
 
 export type { FakeSocketMode, SocketAck, SocketEnvelopeType } from './fake-slack-socket.ts';
 
+/** A users.info user; the flags default to a confirmed full member of the installing workspace. */
+export interface FakeSlackUser {
+  email?: string;
+  name?: string;
+  teamId?: string;
+  enterpriseId?: string;
+  emailConfirmed?: boolean;
+  stranger?: boolean;
+  restricted?: boolean;
+  ultraRestricted?: boolean;
+}
+
 export interface FakeSlackOptions {
-  users?: Record<string, { email?: string; name?: string }>;
+  users?: Record<string, FakeSlackUser>;
+  /** Who auth.test says installed the bot; default workspace T1234, no Enterprise org. */
+  installation?: { teamId?: string; enterpriseId?: string; enterpriseInstall?: boolean };
   userGroups?: Record<string, string[]>;
   botToken?: string;
   /** The `xapp-` token SocketModeClient sends to apps.connections.open. */
@@ -98,10 +112,11 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       url: 'https://acme-sec.slack.com/',
       team: 'Acme',
       user: 'close-incident',
-      team_id: 'T1234',
+      team_id: opts.installation?.teamId ?? 'T1234',
+      ...(opts.installation?.enterpriseId ? { enterprise_id: opts.installation.enterpriseId } : {}),
       user_id: 'UBOT',
       bot_id: 'BBOT',
-      is_enterprise_install: false,
+      is_enterprise_install: opts.installation?.enterpriseInstall ?? false,
     }),
     'chat.postMessage': (a) => {
       if (!a.channel) return { ok: false, error: 'channel_not_found' };
@@ -124,9 +139,25 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       if (!user) return { ok: false, error: 'user_not_found' };
       const name = user.name ?? id.toLowerCase();
       const profile = { real_name: name, display_name: name, ...(user.email ? { email: user.email } : {}) };
+      const flags = {
+        is_email_confirmed: user.emailConfirmed ?? true,
+        is_restricted: user.restricted ?? false,
+        is_ultra_restricted: user.ultraRestricted ?? false,
+        ...(user.stranger ? { is_stranger: true } : {}),
+        ...(user.enterpriseId ? { enterprise_user: { id, enterprise_id: user.enterpriseId, teams: [] } } : {}),
+      };
       return {
         ok: true,
-        user: { id, team_id: 'T1234', name, real_name: name, deleted: false, is_bot: false, profile },
+        user: {
+          id,
+          team_id: user.teamId ?? 'T1234',
+          name,
+          real_name: name,
+          deleted: false,
+          is_bot: false,
+          ...flags,
+          profile,
+        },
       };
     },
     'usergroups.users.list': (a) => {

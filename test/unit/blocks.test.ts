@@ -280,7 +280,7 @@ describe('historyMessage', () => {
     slackUserId: 'U1234',
     d3Username: 'jdoe',
     noteLength: 42,
-    noteSha256: 'x',
+    noteHmac: 'x',
     outcome: 'closed',
     d3LatencyMs: 1234,
     ...over,

@@ -13,6 +13,7 @@ const allCodes = [
   'channel_not_allowed',
   'user_not_in_group',
   'not_admin',
+  'foreign_workspace',
   'close_in_progress',
   'duplicate_request',
   'queue_full',

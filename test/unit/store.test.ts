@@ -65,7 +65,7 @@ const auditRecord = (i: number, incidentNumber = '20200526-23'): AuditRecord => 
   incidentNumber,
   slackUserId: 'U1234',
   noteLength: 14,
-  noteSha256: 'abc',
+  noteHmac: 'abc',
   outcome: 'closed',
 });
 
