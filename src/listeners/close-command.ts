@@ -54,8 +54,6 @@ export const closeCommand =
         return mapCommand(deps, input, command.user_id, ack, respond);
       case 'close': {
         const ctx = { incidentNumber: input.incidentNumber, supportContact: deps.supportContact };
-        const busy = deps.d3Busy();
-        await ack(busy ? errorMessage(new CloseError('queue_full'), ctx) : closingNotice(input.incidentNumber));
         const req = {
           ...input,
           requestId: deps.newRequestId(),
@@ -64,8 +62,10 @@ export const closeCommand =
           slackTeamId: command.team_id,
           channelId: command.channel_id,
         };
-        if (busy) return deps.recordRefusal(req, 'queue_full');
-        await respond(outcomeMessage(await deps.closeIncident(req), ctx));
+        const outcome = await deps.acceptClose(req, (refusal) =>
+          ack(refusal ? errorMessage(refusal, ctx) : closingNotice(input.incidentNumber)),
+        );
+        if (outcome) await respond(outcomeMessage(outcome, ctx));
       }
     }
   };

@@ -1,3 +1,4 @@
+import type { AcceptClose } from '../domain/accept-close.ts';
 import type { AuditSubject } from '../domain/audit.ts';
 import type { CloseRequest } from '../domain/close-incident.ts';
 import type { CloseErrorCode } from '../domain/errors.ts';
@@ -16,9 +17,10 @@ export interface ListenerDeps {
   installation: Installation;
   supportContact?: string;
   log: Log;
+  /** The modal's close: acknowledged already, run now. */
   closeIncident(req: CloseRequest): Promise<Outcome>;
-  /** True while the D3 queue is full: a close now would only be refused, so it is refused in the ack. */
-  d3Busy(): boolean;
+  /** The command's close: refused in the ack while D3 is busy (and audited), else acked and run. */
+  acceptClose: AcceptClose;
   recordRefusal(req: AuditSubject, code: CloseErrorCode): Promise<void>;
   mapping: MappingCommands;
   /** Close attempts for one incident, for whoever may close it (the same policy, the same refusals). */

@@ -20,7 +20,7 @@ const N = '20200526-23';
 const LOCK_TTL_MS = 300;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// The use case wired as runtime.ts wires it, over the fake D3 on loopback and a real store, with a
+// The use case wired as runtime/use-cases.ts wires it, over the fake D3 on loopback and a real store, with a
 // lock TTL far shorter than the close (the app's own TTL is not configurable from outside). A D3
 // call times out after at most three D3 timeouts (1.2 s here); delayed replies come later than that.
 describe('a close and its per-incident lock', () => {
