@@ -1,9 +1,9 @@
 import { CloseError, isCloseError } from '../domain/errors.ts';
+import type { CloseCommand, D3Gateway, IncidentState } from '../domain/ports.ts';
 import type { Closure } from '../domain/types.ts';
 import { closureFromState, judgeClosedState, notCredited } from './attribution.ts';
 import type { D3Client } from './client.ts';
 import type { RateLimiter } from './rate-limit.ts';
-import type { CloseCommand, D3Gateway, IncidentState } from './types.ts';
 
 /** pino-compatible: `log.info({ requestId, … }, 'message')`. */
 export interface GatewayLog {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CloseError } from '../domain/errors.ts';
+import type { IncidentState } from '../domain/ports.ts';
 import type { Closure } from '../domain/types.ts';
-import type { IncidentState } from './types.ts';
 
 export type CloseCommandName = 'CloseIncident' | 'CloseIncidentInBulk';
 export type ReplyHeaders = Record<string, string | string[] | undefined>;

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
+import type { Store } from '../domain/ports.ts';
 import type { SlackPerson } from '../domain/types.ts';
 import type { Log } from '../log.ts';
-import type { Store } from '../store/ports.ts';
 import { personCache, personOf } from './organisation.ts';
 
 export type Message = { text: string; blocks?: unknown[] };

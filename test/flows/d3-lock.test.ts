@@ -4,15 +4,14 @@ import { Secret } from '../../src/config.ts';
 import { createD3Client } from '../../src/d3/client.ts';
 import { createD3Gateway } from '../../src/d3/gateway.ts';
 import { createRateLimiter } from '../../src/d3/rate-limit.ts';
-import type { D3Gateway } from '../../src/d3/types.ts';
 import { createAuditTrail } from '../../src/domain/audit.ts';
 import { type CloseRequest, createCloseIncident } from '../../src/domain/close-incident.ts';
+import type { D3Gateway, Store } from '../../src/domain/ports.ts';
 import { createSummaryDeliverer } from '../../src/domain/summaries.ts';
 import type { Outcome, PendingSummary } from '../../src/domain/types.ts';
 import { createIdentityResolver, parseUserMap } from '../../src/identity/user-map.ts';
 import { createLog } from '../../src/log.ts';
 import { createStore } from '../../src/store/keyv-store.ts';
-import type { Store } from '../../src/store/ports.ts';
 import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
 import { defaultUserMap } from '../support/harness.ts';
 
