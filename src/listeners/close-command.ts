@@ -1,8 +1,8 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { parseCommandText } from '../domain/command-text.ts';
 import { CloseError } from '../domain/errors.ts';
-import { closeModal, closingNotice, helpMessage, historyMessage, whoamiMessage } from '../slack/blocks.ts';
-import { errorMessage, outcomeMessage } from '../slack/messages.ts';
+import { closeModal, closingNotice, helpMessage, historyMessage, whoamiMessage } from '../slack/render/blocks.ts';
+import { errorMessage, outcomeMessage } from '../slack/render/messages.ts';
 import type { ListenerDeps } from './deps.ts';
 import { mapCommand } from './map-command.ts';
 import { commandOrigin, commandSubject, refusedOutsider } from './origin.ts';

@@ -2,8 +2,8 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import type { CloseError } from '../domain/errors.ts';
 import { inputProblems } from '../domain/policy.ts';
 import { ids } from '../ids.ts';
-import { fieldErrorText, outcomeMessage } from '../slack/messages.ts';
 import { readCloseModal } from '../slack/read-modal.ts';
+import { fieldErrorText, outcomeMessage } from '../slack/render/messages.ts';
 import type { ListenerDeps } from './deps.ts';
 import { refusedOutsider, viewOrigin, viewSubject } from './origin.ts';
 

@@ -10,8 +10,8 @@ import { createIdentityResolver } from '../identity/user-map.ts';
 import type { ListenerDeps } from '../listeners/deps.ts';
 import type { Log } from '../log.ts';
 import { createMetrics } from '../metrics.ts';
-import { outcomeMessage } from '../slack/messages.ts';
 import { createMetadataSealer } from '../slack/metadata.ts';
+import { outcomeMessage } from '../slack/render/messages.ts';
 import type { Edges } from './edges.ts';
 import { trackClosures } from './lifecycle.ts';
 

@@ -10,7 +10,7 @@ import {
   historyMessage,
   mappingChangedMessage,
   whoamiMessage,
-} from '../../src/slack/blocks.ts';
+} from '../../src/slack/render/blocks.ts';
 
 const closure = (over: Partial<Closure> = {}): Closure => ({
   incidentNumber: '20200526-23',

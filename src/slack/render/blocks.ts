@@ -4,10 +4,10 @@
  * Slack's limits (header 150, field 2000, text object 3000, modal title 24).
  */
 import type { types as slack } from '@slack/bolt';
-import { INCIDENT_NUMBER_MAX, NOTE_MAX_LENGTH } from '../domain/command-text.ts';
-import { assertNever } from '../domain/errors.ts';
-import type { AuditOutcome, AuditRecord, Closure, Identity } from '../domain/types.ts';
-import { ids } from '../ids.ts';
+import { INCIDENT_NUMBER_MAX, NOTE_MAX_LENGTH } from '../../domain/command-text.ts';
+import { assertNever } from '../../domain/errors.ts';
+import type { AuditOutcome, AuditRecord, Closure, Identity } from '../../domain/types.ts';
+import { ids } from '../../ids.ts';
 import {
   chunkSafeUserText,
   escapeMrkdwn,

@@ -3,10 +3,10 @@
  * in assertNever, so a new code does not compile until it has them). Messages say what happened and
  * what to do next; technical detail (statuses, keys, hints) stays in the log.
  */
-import { NOTE_MAX_LENGTH } from '../domain/command-text.ts';
-import { assertNever, type CloseError, type CloseErrorCode } from '../domain/errors.ts';
-import type { Outcome, SummaryDelivery } from '../domain/types.ts';
-import { ids } from '../ids.ts';
+import { NOTE_MAX_LENGTH } from '../../domain/command-text.ts';
+import { assertNever, type CloseError, type CloseErrorCode } from '../../domain/errors.ts';
+import type { Outcome, SummaryDelivery } from '../../domain/types.ts';
+import { ids } from '../../ids.ts';
 import type { Reply } from './blocks.ts';
 import { channelMention, safeUserText, safeUserTextWithin, truncate, userMention } from './escape.ts';
 
