@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { SLACK_USER_ID_STRICT } from '../domain/limits.ts';
 import { emailMatchProblem, type Installation } from '../domain/policy.ts';
 import type { MappingOverride, Resolved, ResolveIdentity } from '../domain/ports.ts';
 import type { Identity, SlackPerson } from '../domain/types.ts';
 
-const slackId = /^[UW][A-Z0-9]{2,}$/;
+const slackId = SLACK_USER_ID_STRICT;
 const email = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const Entry = z.strictObject({

@@ -4,8 +4,8 @@
  * Slack's limits (header 150, field 2000, text object 3000, modal title 24).
  */
 import type { types as slack } from '@slack/bolt';
-import { INCIDENT_NUMBER_MAX, NOTE_MAX_LENGTH } from '../../domain/command-text.ts';
 import { assertNever } from '../../domain/errors.ts';
+import { INCIDENT_NUMBER_EXAMPLE, INCIDENT_NUMBER_MAX, NOTE_MAX_LENGTH } from '../../domain/limits.ts';
 import type { AuditOutcome, AuditRecord, Closure, Identity } from '../../domain/types.ts';
 import { ids } from '../../ids.ts';
 import {
@@ -124,7 +124,7 @@ export function closeModal(o: {
           type: 'plain_text_input',
           action_id: ids.incidentInput,
           max_length: INCIDENT_NUMBER_MAX,
-          placeholder: plain('20200526-23'),
+          placeholder: plain(INCIDENT_NUMBER_EXAMPLE),
           // Input values are shown as typed; Slack does not decode entities in them.
           ...(o.incidentNumber ? { initial_value: truncate(o.incidentNumber, INCIDENT_NUMBER_MAX, '') } : {}),
         },
@@ -174,7 +174,7 @@ export function helpMessage(o: { noteRequired: boolean; isAdmin: boolean; proble
   }
   lines.push(
     `Incident numbers use letters, digits, - and _, with at least one digit, up to ${INCIDENT_NUMBER_MAX} characters ` +
-      `(e.g. 20200526-23). Notes may be up to ${NOTE_MAX_LENGTH} characters${o.noteRequired ? ' and are required' : ''}.`,
+      `(e.g. ${INCIDENT_NUMBER_EXAMPLE}). Notes may be up to ${NOTE_MAX_LENGTH} characters${o.noteRequired ? ' and are required' : ''}.`,
   );
   const usage = escapeMrkdwn(lines.join('\n'));
   return { text: o.problem ? `:warning: ${safeUserText(o.problem)}\n\n${usage}` : usage };

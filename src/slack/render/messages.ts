@@ -3,8 +3,9 @@
  * in assertNever, so a new code does not compile until it has them). Messages say what happened and
  * what to do next; technical detail (statuses, keys, hints) stays in the log.
  */
-import { NOTE_MAX_LENGTH } from '../../domain/command-text.ts';
+
 import { assertNever, type CloseError, type CloseErrorCode } from '../../domain/errors.ts';
+import { INCIDENT_NUMBER_EXAMPLE, INCIDENT_NUMBER_MAX, NOTE_MAX_LENGTH } from '../../domain/limits.ts';
 import type { Outcome, SummaryDelivery } from '../../domain/types.ts';
 import { ids } from '../../ids.ts';
 import type { Reply } from './blocks.ts';
@@ -49,7 +50,7 @@ export function errorMessage(error: CloseError, ctx: MessageContext): string {
   const code: CloseErrorCode = error.code;
   switch (code) {
     case 'bad_incident_number': {
-      const rule = 'Use letters, digits, - and _ with at least one digit, e.g. 20200526-23.';
+      const rule = `Use letters, digits, - and _ with at least one digit, e.g. ${INCIDENT_NUMBER_EXAMPLE}.`;
       return `That is not a valid incident number, so nothing was closed. ${d.reason ? `${safeUserText(d.reason)} ` : ''}${rule}`;
     }
     case 'note_missing':
@@ -124,7 +125,7 @@ export function fieldErrorText(code: CloseErrorCode): string {
   const text = ((): string => {
     switch (code) {
       case 'bad_incident_number':
-        return 'Use letters, digits, - and _ only, with at least one digit (up to 64 characters).';
+        return `Use letters, digits, - and _ only, with at least one digit (up to ${INCIDENT_NUMBER_MAX} characters).`;
       case 'note_missing':
         return 'A closing note is required.';
       case 'note_too_long':
