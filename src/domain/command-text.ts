@@ -17,7 +17,6 @@ export type ParsedCommand =
   /** Reply with usage and `reason` (plain text, escape it when rendering); do not open a modal. */
   | { kind: 'invalid'; reason: string };
 
-
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>' };
 
 /**

@@ -1,8 +1,11 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { parseCommandText } from '../domain/command-text.ts';
 import { CloseError } from '../domain/errors.ts';
-import { closeModal, closingNotice, helpMessage, historyMessage, whoamiMessage } from '../slack/render/blocks.ts';
-import { errorMessage, outcomeMessage } from '../slack/render/messages.ts';
+import { historyMessage } from '../slack/render/history.ts';
+import { errorMessage } from '../slack/render/messages.ts';
+import { closeModal } from '../slack/render/modal.ts';
+import { outcomeMessage } from '../slack/render/outcome.ts';
+import { closingNotice, helpMessage, whoamiMessage } from '../slack/render/replies.ts';
 import type { ListenerDeps } from './deps.ts';
 import { mapCommand } from './map-command.ts';
 import { commandOrigin, commandSubject, refusedOutsider } from './origin.ts';

@@ -3,7 +3,8 @@ import type { CloseError } from '../domain/errors.ts';
 import { inputProblems } from '../domain/policy.ts';
 import { ids } from '../ids.ts';
 import { readCloseModal } from '../slack/read-modal.ts';
-import { fieldErrorText, outcomeMessage } from '../slack/render/messages.ts';
+import { fieldErrorText } from '../slack/render/messages.ts';
+import { outcomeMessage } from '../slack/render/outcome.ts';
 import type { ListenerDeps } from './deps.ts';
 import { refusedOutsider, viewOrigin, viewSubject } from './origin.ts';
 

@@ -8,7 +8,7 @@ import type { Installation, PolicyRules } from '../domain/policy.ts';
 import type { Outcome } from '../domain/types.ts';
 import type { Log } from '../log.ts';
 import type { MetadataSealer } from '../slack/metadata.ts';
-import type { Message } from '../slack/web.ts';
+import type { Reply } from '../slack/render/kit.ts';
 
 /** What the listeners may call: use cases and Slack helpers, never D3 or the store directly. */
 export interface ListenerDeps {
@@ -26,6 +26,6 @@ export interface ListenerDeps {
   /** Close attempts for one incident, for whoever may close it (the same policy, the same refusals). */
   history: History;
   metadata: MetadataSealer;
-  notifyUser(channelId: string, userId: string, msg: Message): Promise<void>;
+  notifyUser(channelId: string, userId: string, msg: Reply): Promise<void>;
   newRequestId(): string;
 }

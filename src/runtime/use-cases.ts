@@ -11,7 +11,7 @@ import type { ListenerDeps } from '../listeners/deps.ts';
 import type { Log } from '../log.ts';
 import { createMetrics } from '../metrics.ts';
 import { createMetadataSealer } from '../slack/metadata.ts';
-import { outcomeMessage } from '../slack/render/messages.ts';
+import { outcomeMessage } from '../slack/render/outcome.ts';
 import type { Edges } from './edges.ts';
 import { trackClosures } from './lifecycle.ts';
 
