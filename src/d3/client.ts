@@ -2,7 +2,9 @@ import { Agent, type Dispatcher, request } from 'undici';
 import type { Secret } from '../config.ts';
 import { CloseError, isCloseError } from '../domain/errors.ts';
 import type { CloseCommand, IncidentQuery, IncidentReader } from '../domain/ports.ts';
-import { type CloseCommandName, type D3Closure, parseCloseReply, parseStateReply, statusError } from './reply.ts';
+import { type CloseCommandName, type D3Closure, parseCloseReply } from './reply.ts';
+import { parseStateReply } from './state-reply.ts';
+import { statusError } from './status.ts';
 
 export interface D3ClientOptions {
   /** Scheme, host and any instance path, e.g. `https://soar.example/Prod` (a trailing slash is fine). */
