@@ -1,6 +1,6 @@
 import type { Metrics } from '../metrics.ts';
 import type { Route } from '../slack/http-receiver.ts';
-import { sendJson } from '../slack/http-receiver.ts';
+import { sendJson } from '../slack/http-send.ts';
 
 export interface ProbeState {
   /** Started and not stopping. */

@@ -182,3 +182,6 @@ export function fieldErrorText(code: CloseErrorCode): string {
 export function unexpectedErrorText(ref: string): string {
   return `Something went wrong on our side (ref ${ref}). If you were closing an incident, check it in D3 before trying again.`;
 }
+
+/** The ack when a listener threw before acknowledging (slack/dispatch.ts). */
+export const listenerFailedText = 'Something went wrong on our side; nothing was closed. Please try again.';
