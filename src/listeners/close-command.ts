@@ -8,7 +8,7 @@ import { outcomeMessage } from '../slack/render/outcome.ts';
 import { closingNotice, helpMessage, whoamiMessage } from '../slack/render/replies.ts';
 import type { ListenerDeps } from './deps.ts';
 import { mapCommand } from './map-command.ts';
-import { commandOrigin, commandSubject, refusedOutsider } from './origin.ts';
+import { commandOrigin, commandSubject } from './origin.ts';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -18,7 +18,7 @@ export const closeCommand =
   async ({ command, ack, respond, client }: Args): Promise<void> => {
     const input = parseCommandText(command.text ?? '', { noteRequired: deps.rules.noteRequired });
     const refuse = (e: CloseError) => ack(errorMessage(e, deps));
-    if (await refusedOutsider(deps, commandOrigin(command), commandSubject(command, input), refuse)) return;
+    if (await deps.refusedOutsider(commandOrigin(command), commandSubject(command, input), refuse)) return;
     const isAdmin = deps.rules.adminUserIds.includes(command.user_id);
     switch (input.kind) {
       case 'help':

@@ -5,6 +5,7 @@ import { createAuditTrail } from '../domain/audit.ts';
 import { createCloseIncident, createRefusalRecorder } from '../domain/close-incident.ts';
 import { createHistory } from '../domain/history.ts';
 import { createMappingCommands } from '../domain/mapping.ts';
+import { createOriginGate } from '../domain/origin-gate.ts';
 import { createSummaryDeliverer } from '../domain/summaries.ts';
 import { createIdentityResolver } from '../identity/user-map.ts';
 import type { ListenerDeps } from '../listeners/deps.ts';
@@ -81,11 +82,11 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
       closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
     }),
   );
+  const newRequestId = () => randomUUID();
   const recordRefusal = createRefusalRecorder({ log, auditTrail, observe: metrics.observeClose });
 
   const deps: ListenerDeps = {
     rules: config.policy,
-    installation: edges.installation,
     supportContact: config.supportContact,
     log,
     closeIncident: closures.closeIncident,
@@ -94,12 +95,12 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
       d3Busy: () => d3.queueDepth() >= config.d3.queueMax,
       recordRefusal,
     }),
-    recordRefusal,
+    refusedOutsider: createOriginGate({ installation: edges.installation, recordRefusal, newRequestId }),
     mapping: createMappingCommands({ store, resolveIdentity, rules: config.policy }),
     history: createHistory({ rules: config.policy, resolveIdentity, isInAllowedGroup, store, auditTrail, log }),
     metadata: createMetadataSealer(config.slack.botToken.reveal()),
     notifyUser: (c, u, m) => slack.notifyUser(c, u, m),
-    newRequestId: () => randomUUID(),
+    newRequestId,
   };
   return { deps, summaries, metrics, closures };
 }
