@@ -26,7 +26,7 @@ export function createApp(
   const app = new App({
     token: config.slack.botToken.reveal(),
     receiver,
-    // The token was verified once at start-up (runtime.ts); Bolt need not call auth.test again.
+    // The token was verified once at start-up (runtime/edges.ts); Bolt need not call auth.test again.
     tokenVerificationEnabled: false,
     botId: bot.botId,
     botUserId: bot.botUserId,
