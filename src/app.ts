@@ -1,10 +1,14 @@
 import { App, type Receiver } from '@slack/bolt';
-import type { ExtendedErrorHandler } from '@slack/bolt/dist/App.js';
 import type { Config } from './config.ts';
 import type { ListenerDeps } from './listeners/deps.ts';
 import { registerListeners } from './listeners/index.ts';
 import { boltLogger, type Log } from './log.ts';
+import { unexpectedErrorText } from './slack/render/messages.ts';
 import { slackCallTimeoutMs, timedFetch } from './slack/timed-fetch.ts';
+
+// Bolt's public entry does not export ExtendedErrorHandler; it is the parameter of App#error's last
+// overload (the one `extendedErrorHandler: true` selects), so it is read from there, not from dist/App.js.
+type ExtendedErrorHandler = Parameters<App['error']>[0];
 
 /**
  * The Bolt app: listeners and one error handler. Everything it talks to comes in, so tests and
@@ -22,7 +26,7 @@ export function createApp(
   const app = new App({
     token: config.slack.botToken.reveal(),
     receiver,
-    // The token was verified once at start-up (runtime.ts); Bolt need not call auth.test again.
+    // The token was verified once at start-up (runtime/edges.ts); Bolt need not call auth.test again.
     tokenVerificationEnabled: false,
     botId: bot.botId,
     botUserId: bot.botUserId,
@@ -45,7 +49,7 @@ export function createApp(
     const b = body as { user_id?: string; user?: { id?: string }; response_url?: string } | undefined;
     // Only the unexpected lands here; expected refusals are Outcome values rendered by the listeners.
     deps.log.error({ err: error, ref, slackUser: b?.user_id ?? b?.user?.id }, 'unhandled listener error');
-    const text = `Something went wrong on our side (ref ${ref}). If you were closing an incident, check it in D3 before trying again.`;
+    const text = unexpectedErrorText(ref);
     if (b?.response_url?.startsWith('http')) {
       await slackFetch(b.response_url, {
         method: 'POST',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { urlProblems } from './config-urls.ts';
 import { isZoneSetting } from './d3/dates.ts';
+import { NOTE_MAX_LENGTH, SLACK_CHANNEL_ID, SLACK_USER_GROUP_ID, SLACK_USER_ID } from './domain/limits.ts';
 
 /**
  * A value that must never be printed. `toString`/`toJSON`/inspect all say `[redacted]`, so a config
@@ -61,7 +62,7 @@ const Env = z.object({
   SLACK_SIGNING_SECRET: secret(z.string().min(8, { message: 'must be the app signing secret' })).optional(),
   SLACK_APP_TOKEN: secret(z.string().startsWith('xapp-', { message: 'must start with xapp-' })).optional(),
   SLACK_API_URL: z.url({ message: 'must be a URL' }).optional(),
-  SLACK_ADMIN_USER_IDS: idList(/^[UW][A-Z0-9]+$/, 'Slack user IDs (U… or W…)'),
+  SLACK_ADMIN_USER_IDS: idList(SLACK_USER_ID, 'Slack user IDs (U… or W…)'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   D3_BASE_URL: z.url({ message: 'is required and must be a URL' }),
@@ -96,8 +97,8 @@ const Env = z.object({
     })
     .default('sqlite://./data/close-incident.sqlite'),
   CLOSE_NOTE_REQUIRED: bool(true),
-  ALLOWED_CHANNEL_IDS: idList(/^[CGD][A-Z0-9]+$/, 'Slack channel IDs (C…, G…)'),
-  ALLOWED_USER_GROUP_IDS: idList(/^S[A-Z0-9]+$/, 'Slack user group IDs (S…)'),
+  ALLOWED_CHANNEL_IDS: idList(SLACK_CHANNEL_ID, 'Slack channel IDs (C…, G…)'),
+  ALLOWED_USER_GROUP_IDS: idList(SLACK_USER_GROUP_ID, 'Slack user group IDs (S…)'),
   SUPPORT_CONTACT: z.string().optional(),
   SHUTDOWN_TIMEOUT_MS: int(30_000),
   OUTBOX_INTERVAL_MS: int(30_000),
@@ -139,7 +140,7 @@ function shape(e: z.output<typeof Env>) {
     storeUrl: e.STORE_URL,
     policy: {
       noteRequired: e.CLOSE_NOTE_REQUIRED,
-      maxNoteLength: 3000,
+      maxNoteLength: NOTE_MAX_LENGTH,
       allowedChannelIds: e.ALLOWED_CHANNEL_IDS,
       allowedUserGroupIds: e.ALLOWED_USER_GROUP_IDS,
       adminUserIds: e.SLACK_ADMIN_USER_IDS,

@@ -1,7 +1,7 @@
 import 'dotenv/config';
 import { ConfigError, loadConfig } from './config.ts';
 import { UserMapError } from './identity/user-map.ts';
-import { startBot } from './runtime.ts';
+import { startBot } from './runtime/index.ts';
 
 /** Entry point: read the environment, start, and stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {

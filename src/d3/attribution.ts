@@ -1,7 +1,7 @@
 import { CloseError } from '../domain/errors.ts';
+import type { CloseCommand, IncidentState } from '../domain/ports.ts';
 import type { Closure } from '../domain/types.ts';
 import { parseD3Date } from './dates.ts';
-import type { CloseCommand, IncidentState } from './types.ts';
 
 /** What the bot knows about the close it sent, to judge whether a closed incident is its doing. */
 export interface AttributionContext {

@@ -1,8 +1,10 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import type { Secret } from '../config.ts';
 import { CloseError, isCloseError } from '../domain/errors.ts';
-import { type CloseCommandName, type D3Closure, parseCloseReply, parseStateReply, statusError } from './reply.ts';
-import type { CloseCommand, IncidentState } from './types.ts';
+import type { CloseCommand, IncidentQuery, IncidentReader } from '../domain/ports.ts';
+import { type CloseCommandName, type D3Closure, parseCloseReply } from './reply.ts';
+import { parseStateReply } from './state-reply.ts';
+import { statusError } from './status.ts';
 
 export interface D3ClientOptions {
   /** Scheme, host and any instance path, e.g. `https://soar.example/Prod` (a trailing slash is fine). */
@@ -24,17 +26,12 @@ export interface D3ClientOptions {
   maxBodyBytes?: number;
 }
 
-export interface StateQuery {
-  username: string;
-  site: string;
-  incidentNumber: string;
-  requestId: string;
-}
+export type StateQuery = IncidentQuery;
 
-export interface D3Client {
+/** The raw D3 calls; getState is the domain's IncidentReader port. */
+export interface D3Client extends IncidentReader {
   /** One POST of the close command; throws CloseError. Never retries (see gateway.ts). */
   close(cmd: CloseCommand): Promise<D3Closure>;
-  getState(q: StateQuery): Promise<IncidentState>;
   destroy(): Promise<void>;
 }
 

@@ -1,16 +1,10 @@
 import { CloseError, isCloseError } from '../domain/errors.ts';
+import type { CloseCommand, D3Gateway, IncidentState } from '../domain/ports.ts';
 import type { Closure } from '../domain/types.ts';
 import { closureFromState, judgeClosedState, notCredited } from './attribution.ts';
 import type { D3Client } from './client.ts';
 import type { RateLimiter } from './rate-limit.ts';
-import type { CloseCommand, D3Gateway, IncidentState } from './types.ts';
-
-/** pino-compatible: `log.info({ requestId, … }, 'message')`. */
-export interface GatewayLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+import { createRetrier, type GatewayLog, type Run } from './retry.ts';
 
 export interface D3GatewayOptions {
   client: D3Client;
@@ -32,15 +26,6 @@ export interface D3GatewayOptions {
   backoffCapMs?: number;
 }
 
-type Call = 'close' | 'state';
-
-/** One closeIncident call: its deadline and when its first close left, for the evidence of point 2. */
-interface Run {
-  cmd: CloseCommand;
-  deadline: number;
-  firstSentAt?: number;
-}
-
 const silent: GatewayLog = { info() {}, warn() {}, error() {} };
 
 /**
@@ -56,52 +41,19 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
   const log = o.log ?? silent;
   const now = o.now ?? Date.now;
   const wallNow = o.wallNow ?? Date.now;
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const random = o.random ?? Math.random;
-  const base = o.backoffBaseMs ?? 250;
-  const cap = o.backoffCapMs ?? 8_000;
   let destroyed = false;
 
-  const retryable = (e: CloseError) =>
-    !destroyed && (e.detail.notSent === true || e.code === 'd3_rate_limited' || e.code === 'd3_unavailable');
-
-  /** Equal jitter (half fixed, half random) so retries spread out yet never come back at once. */
-  function delayFor(e: CloseError, attempt: number): number {
-    const exp = Math.min(cap, base * 2 ** (attempt - 1));
-    const jittered = exp / 2 + random() * (exp / 2);
-    if (e.detail.retryAfterS !== undefined) return Math.max(e.detail.retryAfterS * 1000, jittered);
-    return e.code === 'd3_rate_limited' ? Math.max(1000, jittered) : jittered;
-  }
-
-  async function withRetries<T>(call: Call, run: Run, fn: () => Promise<T>): Promise<T> {
-    const ctx = { requestId: run.cmd.requestId, incidentNumber: run.cmd.incidentNumber, call };
-    for (let attempt = 1; ; attempt++) {
-      let started = now();
-      try {
-        await o.limiter.acquire();
-        if (call === 'close') {
-          // Once the incident's lock is lost another request may be closing it: send nothing more.
-          if (run.cmd.signal?.aborted) throw new CloseError('lock_lost', { reason: 'lock lost before a close' });
-          run.firstSentAt ??= wallNow();
-        }
-        started = now();
-        const out = await fn();
-        log.info({ ...ctx, attempt, status: 200, latencyMs: now() - started }, 'D3 call answered');
-        return out;
-      } catch (e) {
-        if (!isCloseError(e)) throw e;
-        const wait = retryable(e) ? delayFor(e, attempt) : undefined;
-        const willRetry = wait !== undefined && now() + wait <= run.deadline;
-        const fields = { ...ctx, attempt, status: e.detail.status, code: e.code, latencyMs: now() - started };
-        log.warn(
-          { ...fields, reason: e.detail.reason, willRetry, waitMs: willRetry ? wait : undefined },
-          'D3 call failed',
-        );
-        if (!willRetry) throw e;
-        await sleep(wait);
-      }
-    }
-  }
+  const withRetries = createRetrier({
+    limiter: o.limiter,
+    log,
+    now,
+    wallNow,
+    sleep: o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
+    random: o.random ?? Math.random,
+    backoffBaseMs: o.backoffBaseMs ?? 250,
+    backoffCapMs: o.backoffCapMs ?? 8_000,
+    stopped: () => destroyed,
+  });
 
   const stateOf = (run: Run) =>
     withRetries('state', run, () =>

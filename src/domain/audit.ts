@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Log } from '../log.ts';
-import type { Store } from '../store/ports.ts';
+import type { Store } from './ports.ts';
 import type { AuditAction, AuditOutcome, AuditRecord, Identity } from './types.ts';
 
 /** The request an audit record is about: a close, or a refused request of another kind. */

@@ -1,11 +1,9 @@
-import type { D3Gateway } from '../d3/types.ts';
-import type { ResolveIdentity } from '../identity/user-map.ts';
 import type { Log } from '../log.ts';
-import type { Store } from '../store/ports.ts';
 import type { AuditSubject, AuditTrail } from './audit.ts';
 import { CloseError, type CloseErrorCode, isCloseError } from './errors.ts';
 import { keepLock } from './lock-heartbeat.ts';
 import { decideClose, type PolicyRules } from './policy.ts';
+import type { IncidentCloser, ResolveIdentity, Store } from './ports.ts';
 import type { SummaryDeliverer } from './summaries.ts';
 import type { AuditOutcome, Closure, Identity, Outcome } from './types.ts';
 
@@ -25,8 +23,9 @@ export interface CloseDeps {
   resolveIdentity: ResolveIdentity;
   /** Only called when ALLOWED_USER_GROUP_IDS is set. */
   isInAllowedGroup(slackUserId: string): Promise<boolean>;
-  d3: D3Gateway;
-  store: Store;
+  d3: IncidentCloser;
+  /** De-duplication, the per-incident lock, and the memory of incidents seen closed. */
+  store: Pick<Store, 'once' | 'locks' | 'cache'>;
   summaries: SummaryDeliverer;
   log: Log;
   /** Counts outcomes and D3 latency; optional so tests can leave it out. */

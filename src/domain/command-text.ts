@@ -2,6 +2,7 @@
  * The `/close-incident` grammar: `<number> <note>`, keywords, and decoding of Slack's markup back to
  * what the analyst typed (for D3, which must not receive `<@U123|jane>` or `&amp;`).
  */
+import { INCIDENT_NUMBER_MAX, NOT_INCIDENT_NUMBER_CHAR, SLACK_USER_MENTION } from './limits.ts';
 
 export type ParsedCommand =
   | { kind: 'help' }
@@ -15,10 +16,6 @@ export type ParsedCommand =
   | { kind: 'close'; incidentNumber: string; note: string }
   /** Reply with usage and `reason` (plain text, escape it when rendering); do not open a modal. */
   | { kind: 'invalid'; reason: string };
-
-export const INCIDENT_NUMBER_MAX = 64;
-/** The modal's and the messages' note limit; the policy enforces its own configured maximum. */
-export const NOTE_MAX_LENGTH = 3000;
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>' };
 
@@ -83,7 +80,7 @@ function describeChar(c: string): string {
 /** Why `s` is not an incident number (letters, digits, `-`, `_`; at least one digit; 1–64 chars), or undefined. */
 export function incidentNumberProblem(s: string): string | undefined {
   if (s.length === 0) return 'The incident number is missing.';
-  const bad = /[^A-Za-z0-9_-]/u.exec(s);
+  const bad = NOT_INCIDENT_NUMBER_CHAR.exec(s);
   if (bad) return `An incident number uses only letters, digits, - and _ (found ${describeChar(bad[0])}).`;
   if (s.length > INCIDENT_NUMBER_MAX) return `An incident number has at most ${INCIDENT_NUMBER_MAX} characters.`;
   if (!/[0-9]/.test(s)) return 'An incident number contains at least one digit.';
@@ -97,12 +94,11 @@ function splitFirst(s: string): [head: string, rest: string] {
   return m ? [t.slice(0, m.index), t.slice(m.index).trim()] : [t, ''];
 }
 
-// A leading mention; its label (a display name) may contain spaces, so it is matched, not split.
-const MENTION = /^<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>/;
 const NOT_A_MENTION = 'Mention the Slack user with @ (pick them from the list) so the command carries their ID.';
 
+// A leading mention; its label (a display name) may contain spaces, so it is matched, not split.
 function splitMention(rest: string): { slackUserId?: string; after: string } {
-  const m = MENTION.exec(rest);
+  const m = SLACK_USER_MENTION.exec(rest);
   if (!m) return { after: rest };
   const after = rest.slice(m[0].length);
   // `<@U1>jdoe` is not a mention followed by a name; a separator must follow.

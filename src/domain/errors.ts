@@ -1,6 +1,6 @@
 /**
  * Every way a close can be refused or fail. Expected refusals travel as values (Outcome); the
- * user-facing text for each code lives in slack/messages.ts, whose exhaustive switch will not
+ * user-facing text for each code lives in slack/render/messages.ts, whose exhaustive switch will not
  * compile while a code here lacks a message.
  */
 export type CloseErrorCode =

@@ -1,9 +1,8 @@
-import type { ResolveIdentity } from '../identity/user-map.ts';
 import type { Log } from '../log.ts';
-import type { Store } from '../store/ports.ts';
 import type { AuditTrail } from './audit.ts';
 import type { CloseError } from './errors.ts';
 import { decideRead, type PolicyRules } from './policy.ts';
+import type { ResolveIdentity, Store } from './ports.ts';
 import type { AuditRecord } from './types.ts';
 
 export interface HistoryRequest {

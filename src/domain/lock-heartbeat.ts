@@ -1,5 +1,5 @@
 import type { Log } from '../log.ts';
-import type { Store } from '../store/ports.ts';
+import type { Locks } from './ports.ts';
 
 export interface HeldLock {
   /** Aborted once the lock is lost: the close must send nothing more and credit nothing from D3's state. */
@@ -19,13 +19,7 @@ export interface HeldLock {
  * or crediting a closed state to this request). A store error is not a loss until the last expiry we
  * set has passed.
  */
-export function keepLock(
-  locks: Pick<Store['locks'], 'extend'>,
-  key: string,
-  holder: string,
-  ttlMs: number,
-  log: Log,
-): HeldLock {
+export function keepLock(locks: Pick<Locks, 'extend'>, key: string, holder: string, ttlMs: number, log: Log): HeldLock {
   const lost = new AbortController();
   let heldUntil = Date.now() + ttlMs;
   let renewing = false;

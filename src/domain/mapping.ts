@@ -1,13 +1,16 @@
-import type { ResolveIdentity } from '../identity/user-map.ts';
-import type { MappingOverride, Store } from '../store/ports.ts';
 import { CloseError } from './errors.ts';
 import { mayAdminister, type PolicyRules } from './policy.ts';
+import type { MappingOverride, ResolveIdentity, Store } from './ports.ts';
 import type { Identity } from './types.ts';
 
 export type MappingResult = { ok: true; override?: MappingOverride } | { ok: false; error: CloseError };
 
 /** whoami, map and unmap: the user map as seen and changed from Slack. */
-export function createMappingCommands(deps: { store: Store; resolveIdentity: ResolveIdentity; rules: PolicyRules }) {
+export function createMappingCommands(deps: {
+  store: Pick<Store, 'overrides'>;
+  resolveIdentity: ResolveIdentity;
+  rules: PolicyRules;
+}) {
   return {
     async whoami(slackUserId: string): Promise<Identity | undefined> {
       return (await deps.resolveIdentity(slackUserId)).identity;

@@ -1,6 +1,6 @@
-import type { Resolved } from '../identity/user-map.ts';
 import { incidentNumberProblem } from './command-text.ts';
 import { CloseError } from './errors.ts';
+import type { Resolved } from './ports.ts';
 import type { Identity, SlackPerson } from './types.ts';
 
 /** The rules a deployment sets (config.policy). */

@@ -1,5 +1,6 @@
 /** The ports summary delivery needs: Slack (post, look up), the store parts it uses, and what it reports. */
 import type { Log } from '../log.ts';
+import type { Locks, Outbox } from './ports.ts';
 import type { PendingSummary } from './types.ts';
 
 /**
@@ -13,20 +14,8 @@ export type Seen = { seen: 'posted' } | { seen: 'absent' } | { seen: 'unknown'; 
 
 /** The parts of the store summaries use (the store's port satisfies it). */
 export interface SummaryStore {
-  locks: {
-    acquire(
-      key: string,
-      holder: string,
-      ttlMs: number,
-    ): Promise<{ acquired: true } | { acquired: false; holder: string }>;
-    release(key: string, holder: string): Promise<void>;
-    extend(key: string, holder: string, ttlMs: number): Promise<boolean>;
-  };
-  outbox: {
-    put(rec: PendingSummary): Promise<void>;
-    remove(id: string): Promise<void>;
-    list(): Promise<PendingSummary[]>;
-  };
+  locks: Locks;
+  outbox: Outbox;
 }
 
 /** Counted in /metrics: store failures by operation, closures that could not even be held in memory. */

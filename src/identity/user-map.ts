@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { SLACK_USER_ID_STRICT } from '../domain/limits.ts';
 import { emailMatchProblem, type Installation } from '../domain/policy.ts';
+import type { MappingOverride, Resolved, ResolveIdentity } from '../domain/ports.ts';
 import type { Identity, SlackPerson } from '../domain/types.ts';
-import type { MappingOverride } from '../store/ports.ts';
 
-const slackId = /^[UW][A-Z0-9]{2,}$/;
+const slackId = SLACK_USER_ID_STRICT;
 const email = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const Entry = z.strictObject({
@@ -90,11 +91,6 @@ export interface IdentityLookups {
   emailRefused?(slackUserId: string, reason: string): void;
 }
 
-export type Resolved =
-  | { identity: Identity }
-  | { identity: undefined; mapped: false }
-  | { identity: undefined; mapped: true; username: string };
-
 /**
  * Slack user → D3 account. Order: an admin override, then the file by Slack ID, then the file by
  * the profile email, which counts only for a confirmed email of a full member of the installation's
@@ -119,12 +115,12 @@ export function createIdentityResolver(
     site: string | undefined,
     source: Identity['source'],
     displayName?: string,
-  ) =>
+  ): Resolved =>
     site
       ? { identity: { slackUserId, username, site, source, ...(displayName && { displayName }) } }
       : { identity: undefined, mapped: true as const, username };
 
-  return async function resolveIdentity(slackUserId: string): Promise<Resolved> {
+  const resolveIdentity: ResolveIdentity = async (slackUserId) => {
     const o = await lookups.override(slackUserId);
     if (o) return finish(slackUserId, o.username, o.site ?? defaultSite, 'override');
     const direct = map.users[slackUserId];
@@ -140,6 +136,5 @@ export function createIdentityResolver(
     }
     return { identity: undefined, mapped: false };
   };
+  return resolveIdentity;
 }
-
-export type ResolveIdentity = ReturnType<typeof createIdentityResolver>;

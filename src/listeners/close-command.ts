@@ -1,11 +1,14 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { parseCommandText } from '../domain/command-text.ts';
 import { CloseError } from '../domain/errors.ts';
-import { closeModal, closingNotice, helpMessage, historyMessage, whoamiMessage } from '../slack/blocks.ts';
-import { errorMessage, outcomeMessage } from '../slack/messages.ts';
+import { historyMessage } from '../slack/render/history.ts';
+import { errorMessage } from '../slack/render/messages.ts';
+import { closeModal } from '../slack/render/modal.ts';
+import { outcomeMessage } from '../slack/render/outcome.ts';
+import { closingNotice, helpMessage, whoamiMessage } from '../slack/render/replies.ts';
 import type { ListenerDeps } from './deps.ts';
 import { mapCommand } from './map-command.ts';
-import { commandOrigin, commandSubject, refusedOutsider } from './origin.ts';
+import { commandOrigin, commandSubject } from './origin.ts';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -15,7 +18,7 @@ export const closeCommand =
   async ({ command, ack, respond, client }: Args): Promise<void> => {
     const input = parseCommandText(command.text ?? '', { noteRequired: deps.rules.noteRequired });
     const refuse = (e: CloseError) => ack(errorMessage(e, deps));
-    if (await refusedOutsider(deps, commandOrigin(command), commandSubject(command, input), refuse)) return;
+    if (await deps.refusedOutsider(commandOrigin(command), commandSubject(command, input), refuse)) return;
     const isAdmin = deps.rules.adminUserIds.includes(command.user_id);
     switch (input.kind) {
       case 'help':
@@ -54,8 +57,6 @@ export const closeCommand =
         return mapCommand(deps, input, command.user_id, ack, respond);
       case 'close': {
         const ctx = { incidentNumber: input.incidentNumber, supportContact: deps.supportContact };
-        const busy = deps.d3Busy();
-        await ack(busy ? errorMessage(new CloseError('queue_full'), ctx) : closingNotice(input.incidentNumber));
         const req = {
           ...input,
           requestId: deps.newRequestId(),
@@ -64,8 +65,10 @@ export const closeCommand =
           slackTeamId: command.team_id,
           channelId: command.channel_id,
         };
-        if (busy) return deps.recordRefusal(req, 'queue_full');
-        await respond(outcomeMessage(await deps.closeIncident(req), ctx));
+        const outcome = await deps.acceptClose(req, (refusal) =>
+          ack(refusal ? errorMessage(refusal, ctx) : closingNotice(input.incidentNumber)),
+        );
+        if (outcome) await respond(outcomeMessage(outcome, ctx));
       }
     }
   };

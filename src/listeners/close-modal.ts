@@ -2,10 +2,11 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import type { CloseError } from '../domain/errors.ts';
 import { inputProblems } from '../domain/policy.ts';
 import { ids } from '../ids.ts';
-import { fieldErrorText, outcomeMessage } from '../slack/messages.ts';
 import { readCloseModal } from '../slack/read-modal.ts';
+import { fieldErrorText } from '../slack/render/messages.ts';
+import { outcomeMessage } from '../slack/render/outcome.ts';
 import type { ListenerDeps } from './deps.ts';
-import { refusedOutsider, viewOrigin, viewSubject } from './origin.ts';
+import { viewOrigin, viewSubject } from './origin.ts';
 
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
@@ -16,7 +17,7 @@ export const closeModalSubmit =
     const { incidentNumber, note } = readCloseModal(view);
     const inline = (e: CloseError) =>
       ack({ response_action: 'errors', errors: { [ids.incidentBlock]: fieldErrorText(e.code) } });
-    if (await refusedOutsider(deps, viewOrigin(body), viewSubject(body, incidentNumber, note), inline)) return;
+    if (await deps.refusedOutsider(viewOrigin(body), viewSubject(body, incidentNumber, note), inline)) return;
     const meta = deps.metadata.open(view.private_metadata);
     const problems = inputProblems(incidentNumber, note, deps.rules);
     if (!meta || problems.incident || problems.note) {

@@ -1,29 +1,29 @@
-import type { AuditSubject } from '../domain/audit.ts';
+import type { AcceptClose } from '../domain/accept-close.ts';
 import type { CloseRequest } from '../domain/close-incident.ts';
-import type { CloseErrorCode } from '../domain/errors.ts';
 import type { History } from '../domain/history.ts';
 import type { MappingCommands } from '../domain/mapping.ts';
-import type { Installation, PolicyRules } from '../domain/policy.ts';
+import type { OriginGate } from '../domain/origin-gate.ts';
+import type { PolicyRules } from '../domain/policy.ts';
 import type { Outcome } from '../domain/types.ts';
 import type { Log } from '../log.ts';
 import type { MetadataSealer } from '../slack/metadata.ts';
-import type { Message } from '../slack/web.ts';
+import type { Reply } from '../slack/render/kit.ts';
 
 /** What the listeners may call: use cases and Slack helpers, never D3 or the store directly. */
 export interface ListenerDeps {
   rules: PolicyRules;
-  /** The workspace (or org) the bot serves; requests from anywhere else are refused first. */
-  installation: Installation;
   supportContact?: string;
   log: Log;
+  /** The modal's close: acknowledged already, run now. */
   closeIncident(req: CloseRequest): Promise<Outcome>;
-  /** True while the D3 queue is full: a close now would only be refused, so it is refused in the ack. */
-  d3Busy(): boolean;
-  recordRefusal(req: AuditSubject, code: CloseErrorCode): Promise<void>;
+  /** The command's close: refused in the ack while D3 is busy (and audited), else acked and run. */
+  acceptClose: AcceptClose;
+  /** Refuses (in the ack) and audits a request from another workspace or organisation; true when it did. */
+  refusedOutsider: OriginGate;
   mapping: MappingCommands;
   /** Close attempts for one incident, for whoever may close it (the same policy, the same refusals). */
   history: History;
   metadata: MetadataSealer;
-  notifyUser(channelId: string, userId: string, msg: Message): Promise<void>;
+  notifyUser(channelId: string, userId: string, msg: Reply): Promise<void>;
   newRequestId(): string;
 }

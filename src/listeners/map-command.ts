@@ -1,7 +1,7 @@
 import type { AckFn, RespondArguments, RespondFn } from '@slack/bolt';
 import type { ParsedCommand } from '../domain/command-text.ts';
-import { mappingChangedMessage } from '../slack/blocks.ts';
-import { errorMessage } from '../slack/messages.ts';
+import { errorMessage } from '../slack/render/messages.ts';
+import { mappingChangedMessage } from '../slack/render/replies.ts';
 import type { ListenerDeps } from './deps.ts';
 
 /** `map @user <d3-username> [site]` and `unmap @user`, for SLACK_ADMIN_USER_IDS only. */

@@ -1,36 +1,15 @@
 import type { SlashCommand, ViewSubmitAction } from '@slack/bolt';
-import type { AuditSubject } from '../domain/audit.ts';
 import type { ParsedCommand } from '../domain/command-text.ts';
-import type { CloseError } from '../domain/errors.ts';
-import { decideOrigin, type Origin } from '../domain/policy.ts';
-import type { ListenerDeps } from './deps.ts';
+import type { RefusedSubject } from '../domain/origin-gate.ts';
+import type { Origin } from '../domain/policy.ts';
 
-type Refused = Omit<AuditSubject, 'requestId'>;
-
-/**
- * Refuses a request from outside the installation's workspace or organisation before anything else
- * runs (policy.decideOrigin): `reply` puts the refusal in the acknowledgement, then it is audited.
- * True when the request was refused.
- */
-export async function refusedOutsider(
-  deps: ListenerDeps,
-  origin: Origin,
-  subject: Refused,
-  reply: (error: CloseError) => Promise<void>,
-): Promise<boolean> {
-  const error = decideOrigin(origin, deps.installation);
-  if (!error) return false;
-  await reply(error);
-  await deps.recordRefusal({ ...subject, requestId: deps.newRequestId() }, error.code);
-  return true;
-}
-
+/** Where a Slack request came from and what it asked for, read from its payload for the origin gate. */
 export function commandOrigin(c: SlashCommand): Origin {
   return { teamIds: [c.team_id], enterpriseIds: [c.enterprise_id] };
 }
 
 /** The request a slash command makes, for the audit of its refusal. */
-export function commandSubject(c: SlashCommand, input: ParsedCommand): Refused {
+export function commandSubject(c: SlashCommand, input: ParsedCommand): RefusedSubject {
   return {
     slackUserId: c.user_id,
     slackTeamId: c.team_id,
@@ -47,7 +26,7 @@ export function viewOrigin(b: ViewSubmitAction): Origin {
 }
 
 /** The close a submitted modal asks for, for the audit of its refusal. */
-export function viewSubject(b: ViewSubmitAction, incidentNumber: string, note: string): Refused {
+export function viewSubject(b: ViewSubmitAction, incidentNumber: string, note: string): RefusedSubject {
   const slackTeamId = b.team?.id ?? b.user.team_id;
   return {
     slackUserId: b.user.id,

@@ -1,19 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import type { App, Receiver } from '@slack/bolt';
 import type { Secret } from '../config.ts';
 import type { Log } from '../log.ts';
+import { dispatch } from './dispatch.ts';
+import { refuse, send, sendJson } from './http-send.ts';
 import { PendingBytes, readBody } from './read-body.ts';
 import { createRefusalLog } from './refusal-log.ts';
-import {
-  HttpError,
-  parseBody,
-  served,
-  servedKind,
-  signatureHeaders,
-  stringHeader,
-  verifySignature,
-} from './request.ts';
+import { HttpError, parseBody, served, servedKind, signatureHeaders, verifySignature } from './request.ts';
 
 export type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -36,7 +30,6 @@ export interface HttpServerOptions {
   };
 }
 
-const ackTimeoutMs = 3_000;
 const MiB = 1024 * 1024;
 
 /**
@@ -126,7 +119,9 @@ export class SlackHttpReceiver implements Receiver {
       // Events, actions, shortcuts, options and anything unknown: nothing here listens for them.
       if (!kind) return send(res, 404, 'unsupported request');
       if (!served[kind].safeParse(body).success) throw new HttpError(400, 'malformed Slack payload');
-      await this.#dispatch(req, res, body);
+      const app = this.#app;
+      if (!app) throw new HttpError(503, 'not ready');
+      await dispatch(app, req, res, body, { log: this.o.log, onAck: slack.onAck, inFlight: this.#inFlight });
     } catch (e) {
       if (e instanceof HttpError) {
         this.#logRefusal(e.status, e.message);
@@ -136,77 +131,4 @@ export class SlackHttpReceiver implements Receiver {
       throw e;
     }
   }
-
-  async #dispatch(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): Promise<void> {
-    const app = this.#app;
-    if (!app) throw new HttpError(503, 'not ready');
-    const started = performance.now();
-    let acked = false;
-    const timer = setTimeout(() => {
-      // Nothing acknowledged in Slack's window: answer anyway so Slack shows the user something.
-      if (!acked && !res.headersSent) {
-        acked = true;
-        this.o.log.warn('request not acknowledged within 3 seconds');
-        send(res, 200, '');
-      }
-    }, ackTimeoutMs);
-    const event: ReceiverEvent = {
-      body,
-      retryNum: numberHeader(req.headers['x-slack-retry-num']),
-      retryReason: stringHeader(req.headers['x-slack-retry-reason']),
-      ack: async (response?: unknown) => {
-        if (acked) return;
-        acked = true;
-        clearTimeout(timer);
-        if (response === undefined || response === '') send(res, 200, '');
-        else if (typeof response === 'string') send(res, 200, response);
-        else sendJson(res, response);
-        this.o.slack?.onAck?.(performance.now() - started);
-      },
-    };
-    const work = app.processEvent(event).finally(() => clearTimeout(timer));
-    this.#inFlight.add(work);
-    try {
-      await work;
-    } catch (e) {
-      this.o.log.error({ err: e }, 'listener failed');
-      if (!acked && !res.headersSent) {
-        acked = true;
-        send(res, 200, 'Something went wrong on our side; nothing was closed. Please try again.');
-      }
-    } finally {
-      this.#inFlight.delete(work);
-    }
-    if (!acked && !res.headersSent) {
-      // No listener matched (an unknown command or payload type): a polite 404, never a hang.
-      clearTimeout(timer);
-      send(res, 404, 'unsupported request');
-    }
-  }
-}
-
-const numberHeader = (v: string | string[] | undefined) => {
-  const n = Number(stringHeader(v));
-  return Number.isInteger(n) ? n : undefined;
-};
-
-/**
- * An answer that closes the connection when the body is not all in: a body left unread would be taken
- * for the next request on a kept-alive connection, and waiting for it is what a slow client wants.
- */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, text: string): void {
-  if (!req.complete) {
-    res.setHeader('connection', 'close');
-    // Node would go on reading (and dropping) the body until the answer is flushed; stop at once.
-    res.once('finish', () => req.socket.destroy());
-  }
-  send(res, status, text);
-}
-
-export function send(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(text);
-}
-
-export function sendJson(res: ServerResponse, body: unknown, status = 200): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
 }

@@ -1,8 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { SLACK_CHANNEL_ID_STRICT } from '../domain/limits.ts';
 
 /** What the modal carries from the command to its submission. */
-const Metadata = z.strictObject({ channel: z.string().regex(/^[CGD][A-Z0-9]{2,}$/) });
+const Metadata = z.strictObject({ channel: z.string().regex(SLACK_CHANNEL_ID_STRICT) });
 export type ModalMetadata = z.output<typeof Metadata>;
 
 /**

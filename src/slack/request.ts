@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import type { Secret } from '../config.ts';
+import { SLACK_CHANNEL_ID_STRICT, SLACK_USER_ID_STRICT } from '../domain/limits.ts';
 
 /**
  * Reading, verifying and parsing one Slack request, strictly: whatever is not exactly what Slack
@@ -88,8 +89,8 @@ const decodeForm = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
 
 const present = z.string().min(1);
 // Slack's id shapes, which the bot relies on after this point (user map keys, modal metadata, mentions).
-const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/);
-const channelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/);
+const userId = z.string().regex(SLACK_USER_ID_STRICT);
+const channelId = z.string().regex(SLACK_CHANNEL_ID_STRICT);
 // respond() and the error handler POST to it; one that does not parse could never be answered.
 const responseUrl = z.url({ protocol: /^https?$/ });
 /**

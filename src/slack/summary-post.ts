@@ -2,7 +2,7 @@ import { WebClient } from '@slack/web-api';
 import type { PostResult, Seen } from '../domain/summaries.ts';
 import type { PendingSummary } from '../domain/types.ts';
 import type { Log } from '../log.ts';
-import { closureSummary } from './blocks.ts';
+import { closureSummary } from './render/summary.ts';
 import { slackErrorOf } from './web.ts';
 
 /** The message metadata `event_type` every summary carries; its payload names the closure. */

@@ -1,10 +1,10 @@
 import type { WebClient } from '@slack/web-api';
+import type { Store } from '../domain/ports.ts';
 import type { SlackPerson } from '../domain/types.ts';
 import type { Log } from '../log.ts';
-import type { Store } from '../store/ports.ts';
 import { personCache, personOf } from './organisation.ts';
 
-export type Message = { text: string; blocks?: unknown[] };
+import type { Reply } from './render/kit.ts';
 
 const emailTtlMs = 60 * 60 * 1000;
 const groupTtlMs = 5 * 60 * 1000;
@@ -13,7 +13,7 @@ const groupTtlMs = 5 * 60 * 1000;
 export function createSlackWeb(client: WebClient, store: Store, log: Log) {
   return {
     /** Tells one analyst something in the channel they are in; a DM when the bot cannot post there. */
-    async notifyUser(channelId: string, userId: string, msg: Message): Promise<void> {
+    async notifyUser(channelId: string, userId: string, msg: Reply): Promise<void> {
       try {
         await client.chat.postEphemeral({ channel: channelId, user: userId, ...msg } as never);
       } catch (e) {

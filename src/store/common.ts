@@ -1,6 +1,6 @@
 import type { Keyv } from 'keyv';
+import type { Store } from '../domain/ports.ts';
 import type { Log } from '../log.ts';
-import type { Store } from './ports.ts';
 
 export interface StoreOptions {
   /** Connection trouble after start-up is logged here (once per outage), never thrown from an event. */

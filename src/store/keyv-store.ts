@@ -1,8 +1,8 @@
 import type { Keyv } from 'keyv';
+import type { MappingOverride, Store } from '../domain/ports.ts';
 import type { PendingSummary } from '../domain/types.ts';
 import { K, messageOf, type Opened, type Parts, redact, type StoreOptions } from './common.ts';
 import { openMemory } from './local-store.ts';
-import type { MappingOverride, Store } from './ports.ts';
 import { openRedis } from './redis-store.ts';
 import { openSqlite } from './sqlite-store.ts';
 

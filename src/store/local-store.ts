@@ -1,7 +1,7 @@
 import { Keyv } from 'keyv';
+import type { LockResult } from '../domain/ports.ts';
 import type { AuditRecord, PendingSummary } from '../domain/types.ts';
 import { auditCap, auditTtlMs, K, keyvOptions, type Opened, type Parts } from './common.ts';
-import type { LockResult } from './ports.ts';
 
 /** memory://: everything in this process, gone when it exits. */
 export function openMemory(): Opened {

@@ -1,4 +1,5 @@
 import { Keyv } from 'keyv';
+import type { LockResult } from '../domain/ports.ts';
 import type { AuditRecord, PendingSummary } from '../domain/types.ts';
 import {
   auditCap,
@@ -11,7 +12,6 @@ import {
   redactUrl,
   type StoreOptions,
 } from './common.ts';
-import type { LockResult } from './ports.ts';
 
 const extendScript =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0";

@@ -4,15 +4,14 @@ import { Secret } from '../../src/config.ts';
 import { createD3Client } from '../../src/d3/client.ts';
 import { createD3Gateway } from '../../src/d3/gateway.ts';
 import { createRateLimiter } from '../../src/d3/rate-limit.ts';
-import type { D3Gateway } from '../../src/d3/types.ts';
 import { createAuditTrail } from '../../src/domain/audit.ts';
 import { type CloseRequest, createCloseIncident } from '../../src/domain/close-incident.ts';
+import type { D3Gateway, Store } from '../../src/domain/ports.ts';
 import { createSummaryDeliverer } from '../../src/domain/summaries.ts';
 import type { Outcome, PendingSummary } from '../../src/domain/types.ts';
 import { createIdentityResolver, parseUserMap } from '../../src/identity/user-map.ts';
 import { createLog } from '../../src/log.ts';
 import { createStore } from '../../src/store/keyv-store.ts';
-import type { Store } from '../../src/store/ports.ts';
 import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
 import { defaultUserMap } from '../support/harness.ts';
 
@@ -20,7 +19,7 @@ const N = '20200526-23';
 const LOCK_TTL_MS = 300;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// The use case wired as runtime.ts wires it, over the fake D3 on loopback and a real store, with a
+// The use case wired as runtime/use-cases.ts wires it, over the fake D3 on loopback and a real store, with a
 // lock TTL far shorter than the close (the app's own TTL is not configurable from outside). A D3
 // call times out after at most three D3 timeouts (1.2 s here); delayed replies come later than that.
 describe('a close and its per-incident lock', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.ts';
 import { createLog } from '../../src/log.ts';
-import { type Running, type RuntimeOptions, startBot } from '../../src/runtime.ts';
+import { type Running, type RuntimeOptions, startBot } from '../../src/runtime/index.ts';
 import { createMetadataSealer } from '../../src/slack/metadata.ts';
 import { type FakeD3, startFakeD3 } from './fake-d3.ts';
 import { type FakeSlack, startFakeSlack } from './fake-slack.ts';

@@ -2,15 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AuditRecord, Closure } from '../../src/domain/types.ts';
 import { ids } from '../../src/ids.ts';
-import {
-  closeModal,
-  closingNotice,
-  closureSummary,
-  helpMessage,
-  historyMessage,
-  mappingChangedMessage,
-  whoamiMessage,
-} from '../../src/slack/blocks.ts';
+import { historyMessage } from '../../src/slack/render/history.ts';
+import { closeModal } from '../../src/slack/render/modal.ts';
+import { closingNotice, helpMessage, mappingChangedMessage, whoamiMessage } from '../../src/slack/render/replies.ts';
+import { closureSummary } from '../../src/slack/render/summary.ts';
 
 const closure = (over: Partial<Closure> = {}): Closure => ({
   incidentNumber: '20200526-23',

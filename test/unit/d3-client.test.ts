@@ -3,7 +3,7 @@ import { errors, MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Secret } from '../../src/config.ts';
 import { commandUrl, createD3Client, type D3ClientOptions } from '../../src/d3/client.ts';
-import type { CloseCommand } from '../../src/d3/types.ts';
+import type { CloseCommand } from '../../src/domain/ports.ts';
 import { fixture } from '../support/fake-d3.ts';
 import { rejection } from '../support/rejection.ts';
 

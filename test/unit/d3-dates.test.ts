@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { type AttributionContext, attributeClosure } from '../../src/d3/attribution.ts';
 import { parseD3Date } from '../../src/d3/dates.ts';
-import type { IncidentState } from '../../src/d3/types.ts';
+import type { IncidentState } from '../../src/domain/ports.ts';
 import { d3Date } from '../support/fake-d3.ts';
 
 const iso = (t: number) => new Date(t).toISOString();

@@ -4,7 +4,7 @@ import { Secret } from '../../src/config.ts';
 import { createD3Client, type D3Client } from '../../src/d3/client.ts';
 import { createD3Gateway } from '../../src/d3/gateway.ts';
 import { createRateLimiter, type LimiterClock, type RateLimiter } from '../../src/d3/rate-limit.ts';
-import type { CloseCommand, D3Gateway } from '../../src/d3/types.ts';
+import type { CloseCommand, D3Gateway } from '../../src/domain/ports.ts';
 import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
 import { rejection } from '../support/rejection.ts';
 

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type CloseReplyContext, parseCloseReply, parseRetryAfter, parseStateReply } from '../../src/d3/reply.ts';
+import { type CloseReplyContext, parseCloseReply } from '../../src/d3/reply.ts';
+import { parseStateReply } from '../../src/d3/state-reply.ts';
+import { parseRetryAfter } from '../../src/d3/status.ts';
 import { CloseError } from '../../src/domain/errors.ts';
 import { fixture } from '../support/fake-d3.ts';
 

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeSlackText } from '../../src/domain/command-text.ts';
-import { chunkSafeUserText, escapeMrkdwn, safeUserText, safeUserTextWithin, truncate } from '../../src/slack/escape.ts';
+import {
+  chunkSafeUserText,
+  escapeMrkdwn,
+  safeUserText,
+  safeUserTextWithin,
+  truncate,
+} from '../../src/slack/render/escape.ts';
 
 const hasLoneSurrogate = (s: string): boolean => /\p{Surrogate}/u.test(s);
 const textArb = fc

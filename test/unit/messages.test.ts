@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CloseError, type CloseErrorCode } from '../../src/domain/errors.ts';
 import type { Closure, Outcome } from '../../src/domain/types.ts';
-import { errorMessage, fieldErrorText, outcomeMessage } from '../../src/slack/messages.ts';
+import { errorMessage, fieldErrorText } from '../../src/slack/render/messages.ts';
+import { outcomeMessage } from '../../src/slack/render/outcome.ts';
 
 const allCodes = [
   'bad_incident_number',

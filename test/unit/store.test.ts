@@ -8,9 +8,9 @@ import KeyvSqlite from '@keyv/sqlite';
 import { Keyv } from 'keyv';
 import sqlite3 from 'sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Store } from '../../src/domain/ports.ts';
 import type { AuditRecord, PendingSummary } from '../../src/domain/types.ts';
 import { createStore } from '../../src/store/keyv-store.ts';
-import type { Store } from '../../src/store/ports.ts';
 import { type RedisServer, redisAvailable, startRedis } from '../support/redis.ts';
 
 const storeModule = fileURLToPath(new URL('../../src/store/keyv-store.ts', import.meta.url));

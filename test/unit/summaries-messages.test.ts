@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Outcome, SummaryDelivery } from '../../src/domain/types.ts';
-import { outcomeMessage } from '../../src/slack/messages.ts';
+import { outcomeMessage } from '../../src/slack/render/outcome.ts';
 
 const ctx = { incidentNumber: '20200526-23', supportContact: '#soc-tooling' };
 const told = (delivery: SummaryDelivery): string => {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Store } from '../../src/domain/ports.ts';
 import {
   createSummaryDeliverer,
   type PostResult,
@@ -9,7 +10,6 @@ import {
 import type { PendingSummary } from '../../src/domain/types.ts';
 import { createLog } from '../../src/log.ts';
 import { createStore } from '../../src/store/keyv-store.ts';
-import type { Store } from '../../src/store/ports.ts';
 
 const pending = (id: string, createdAt = new Date().toISOString()): PendingSummary => ({
   id,

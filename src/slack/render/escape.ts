@@ -5,6 +5,7 @@
  * `verbatim: false` or in a top-level `text` fallback Slack may auto-parse them, so we break them
  * with a zero-width space.
  */
+import { SLACK_CHANNEL_ID, SLACK_USER_ID } from '../../domain/limits.ts';
 
 const ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 
@@ -65,17 +66,14 @@ export function safeUserTextWithin(s: string, max: number, suffix = '…'): stri
   return safeUserText(prefixWithin(s, max, suffix.length)) + suffix;
 }
 
-const USER_ID = /^[UW][A-Z0-9]+$/;
-const CHANNEL_ID = /^[CGD][A-Z0-9]+$/;
-
 /** `<@U…>` for a well-formed Slack user id (the only mention we build); anything else as inert text. */
 export function userMention(slackUserId: string): string {
-  return USER_ID.test(slackUserId) ? `<@${slackUserId}>` : safeUserText(slackUserId);
+  return SLACK_USER_ID.test(slackUserId) ? `<@${slackUserId}>` : safeUserText(slackUserId);
 }
 
 /** `<#C…>` for a well-formed channel id; anything else as inert text. */
 export function channelMention(channelId: string): string {
-  return CHANNEL_ID.test(channelId) ? `<#${channelId}>` : safeUserText(channelId);
+  return SLACK_CHANNEL_ID.test(channelId) ? `<#${channelId}>` : safeUserText(channelId);
 }
 
 /**

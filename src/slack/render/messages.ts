@@ -3,12 +3,11 @@
  * in assertNever, so a new code does not compile until it has them). Messages say what happened and
  * what to do next; technical detail (statuses, keys, hints) stays in the log.
  */
-import { NOTE_MAX_LENGTH } from '../domain/command-text.ts';
-import { assertNever, type CloseError, type CloseErrorCode } from '../domain/errors.ts';
-import type { Outcome, SummaryDelivery } from '../domain/types.ts';
-import { ids } from '../ids.ts';
-import type { Reply } from './blocks.ts';
-import { channelMention, safeUserText, safeUserTextWithin, truncate, userMention } from './escape.ts';
+
+import { assertNever, type CloseError, type CloseErrorCode } from '../../domain/errors.ts';
+import { INCIDENT_NUMBER_EXAMPLE, INCIDENT_NUMBER_MAX, NOTE_MAX_LENGTH } from '../../domain/limits.ts';
+import { ids } from '../../ids.ts';
+import { safeUserText, safeUserTextWithin, truncate, userMention } from './escape.ts';
 
 export interface MessageContext {
   incidentNumber?: string;
@@ -49,7 +48,7 @@ export function errorMessage(error: CloseError, ctx: MessageContext): string {
   const code: CloseErrorCode = error.code;
   switch (code) {
     case 'bad_incident_number': {
-      const rule = 'Use letters, digits, - and _ with at least one digit, e.g. 20200526-23.';
+      const rule = `Use letters, digits, - and _ with at least one digit, e.g. ${INCIDENT_NUMBER_EXAMPLE}.`;
       return `That is not a valid incident number, so nothing was closed. ${d.reason ? `${safeUserText(d.reason)} ` : ''}${rule}`;
     }
     case 'note_missing':
@@ -124,7 +123,7 @@ export function fieldErrorText(code: CloseErrorCode): string {
   const text = ((): string => {
     switch (code) {
       case 'bad_incident_number':
-        return 'Use letters, digits, - and _ only, with at least one digit (up to 64 characters).';
+        return `Use letters, digits, - and _ only, with at least one digit (up to ${INCIDENT_NUMBER_MAX} characters).`;
       case 'note_missing':
         return 'A closing note is required.';
       case 'note_too_long':
@@ -179,50 +178,10 @@ export function fieldErrorText(code: CloseErrorCode): string {
   return truncate(text, FIELD_ERROR_MAX);
 }
 
-function notPostedReason(slackError: string): string {
-  switch (slackError) {
-    case 'not_in_channel':
-      return 'the bot is not a member of that channel (invite it with /invite and the bot’s name)';
-    case 'channel_not_found':
-      return 'the bot cannot see that channel; it may be private, so invite the bot to it';
-    case 'is_archived':
-      return 'the channel is archived';
-    default:
-      return `Slack refused the message (${safeUserText(slackError)})`;
-  }
+/** For an error nothing else caught (app.ts's error handler): the reference to quote, and what to check. */
+export function unexpectedErrorText(ref: string): string {
+  return `Something went wrong on our side (ref ${ref}). If you were closing an incident, check it in D3 before trying again.`;
 }
 
-function deliveryWords(n: string, delivery: SummaryDelivery | undefined): string | undefined {
-  if (!delivery) return undefined;
-  const where = channelMention(delivery.channelId);
-  if (delivery.status === 'posted') return `The summary is posted in ${where}.`;
-  if (delivery.status === 'handled_elsewhere')
-    return `Another instance of the bot took over the summary: it is posted in ${where}, or you will be told why not.`;
-  if (delivery.slackError === 'claimed_elsewhere')
-    return `D3 closed ${n}; another instance of the bot is posting the summary in ${where} right now (if that fails, it stays queued and is retried).`;
-  const retry = !delivery.willRetry
-    ? '; the bot will not retry it, so post the closure there yourself'
-    : delivery.heldInMemory
-      ? '. The bot could not save it either (its store is down), so it will keep trying only while it runs: if the summary does not appear, post the closure there yourself'
-      : '; the bot will post it when Slack is reachable again';
-  return `D3 closed ${n}, but the summary could not be posted in ${where}: ${notPostedReason(delivery.slackError)}${retry}.`;
-}
-
-/** What the analyst is told after a close attempt. */
-export function outcomeMessage(outcome: Outcome, ctx: MessageContext): Reply {
-  if (!outcome.ok) return { text: errorMessage(outcome.error, ctx) };
-  const c = outcome.closure;
-  const n = safeUserText(c.incidentNumber || ctx.incidentNumber || 'the incident');
-  if (c.alreadyClosed) {
-    const by = c.closedBy?.trim() ? ` by ${safeUserText(c.closedBy)}` : '';
-    const on = c.closeDate?.trim() ? ` on ${safeUserText(c.closeDate)}` : '';
-    const detail = by || on ? ` (${`${by}${on}`.trim()})` : '';
-    return { text: `${n} was already closed in D3${detail} — nothing changed.` };
-  }
-  const delivery = deliveryWords(n, outcome.delivery);
-  if (outcome.delivery?.status === 'not_posted' && delivery) return { text: delivery };
-  const actor = ctx.d3Username ?? outcome.d3Username ?? c.closedBy;
-  const as = actor?.trim() ? ` as ${safeUserText(actor)}` : '';
-  const site = c.site.trim() ? ` (${safeUserText(c.site)})` : '';
-  return { text: `Closed ${n} in D3${as}${site}.${delivery ? ` ${delivery}` : ''}` };
-}
+/** The ack when a listener threw before acknowledging (slack/dispatch.ts). */
+export const listenerFailedText = 'Something went wrong on our side; nothing was closed. Please try again.';

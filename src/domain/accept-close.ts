@@ -1,0 +1,33 @@
+import type { AuditSubject } from './audit.ts';
+import type { CloseRequest } from './close-incident.ts';
+import { CloseError, type CloseErrorCode } from './errors.ts';
+import type { Outcome } from './types.ts';
+
+/** Answers Slack's request within its 3 s: with the refusal when the close is refused on the spot. */
+export type Acknowledge = (refusal?: CloseError) => Promise<void>;
+
+export interface AcceptCloseDeps {
+  closeIncident(req: CloseRequest): Promise<Outcome>;
+  /** True while the D3 queue is full: a close now would only be refused, so it is refused in the ack. */
+  d3Busy(): boolean;
+  recordRefusal(req: AuditSubject, code: CloseErrorCode): Promise<void>;
+}
+
+/**
+ * A close typed as a command: refused in the acknowledgement itself when D3's queue is full (and the
+ * refusal audited after the ack, which must not wait), else acknowledged at once and run. Undefined
+ * when it was refused: the acknowledgement already told the analyst.
+ */
+export function createAcceptClose(deps: AcceptCloseDeps) {
+  return async function acceptClose(req: CloseRequest, acknowledge: Acknowledge): Promise<Outcome | undefined> {
+    if (deps.d3Busy()) {
+      await acknowledge(new CloseError('queue_full'));
+      await deps.recordRefusal(req, 'queue_full');
+      return undefined;
+    }
+    await acknowledge();
+    return deps.closeIncident(req);
+  };
+}
+
+export type AcceptClose = ReturnType<typeof createAcceptClose>;

@@ -1,0 +1,61 @@
+import { WebClient } from '@slack/web-api';
+import type { Config } from '../config.ts';
+import { createD3Client } from '../d3/client.ts';
+import { createD3Gateway } from '../d3/gateway.ts';
+import { createRateLimiter } from '../d3/rate-limit.ts';
+import { loadUserMap } from '../identity/user-map.ts';
+import type { Log } from '../log.ts';
+import { installationOf } from '../slack/organisation.ts';
+import { createSummaryClient, createSummaryPost, historyLookupAllowed } from '../slack/summary-post.ts';
+import { slackCallTimeoutMs } from '../slack/timed-fetch.ts';
+import { createSlackWeb, slackErrorOf } from '../slack/web.ts';
+import { createStore } from '../store/keyv-store.ts';
+import type { RuntimeOptions } from './options.ts';
+
+/**
+ * The outside world the use cases talk to: the user map, the store, D3 (rate-limited gateway) and
+ * Slack (Web API clients, checked once with auth.test). New D3 commands or Slack calls are built here.
+ */
+export async function connectEdges(config: Config, opts: RuntimeOptions, log: Log) {
+  const userMap = loadUserMap(config.userMapFile);
+  const store = await createStore(config.storeUrl, { log });
+
+  const limiter = createRateLimiter({ maxRps: config.d3.maxRps, queueMax: config.d3.queueMax });
+  const d3 = createD3Gateway({
+    client: createD3Client({ ...config.d3, dispatcher: opts.d3Dispatcher }),
+    limiter,
+    retryDeadlineMs: config.d3.retryDeadlineMs,
+    clockSkewMs: config.d3.clockSkewMs,
+    timeZone: config.d3.timeZone,
+    log: log.child({ component: 'd3' }),
+  });
+
+  const web = new WebClient(config.slack.botToken.reveal(), {
+    slackApiUrl: config.slack.apiUrl,
+    // Bounded: three tries of at most 8 s each (summaries have a client of their own: createSummaryClient).
+    timeout: opts.slackTimeoutMs ?? slackCallTimeoutMs,
+    retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 },
+    logger: undefined,
+  });
+  const slack = createSlackWeb(web, store, log);
+  const auth = await web.auth.test().catch((e: unknown) => {
+    throw new Error(`Slack did not accept SLACK_BOT_TOKEN (auth.test: ${slackErrorOf(e)})`);
+  });
+  const summaryClient = createSummaryClient(
+    config.slack.botToken.reveal(),
+    config.slack.apiUrl,
+    opts.slackTimeoutMs ?? slackCallTimeoutMs,
+  );
+  return {
+    userMap,
+    store,
+    d3,
+    slack,
+    bot: { botId: auth.bot_id, botUserId: auth.user_id },
+    installation: installationOf(auth),
+    summaryPost: createSummaryPost(summaryClient, { botId: auth.bot_id }),
+    lookUpSummaries: historyLookupAllowed(auth.response_metadata?.scopes, log),
+  };
+}
+
+export type Edges = Awaited<ReturnType<typeof connectEdges>>;

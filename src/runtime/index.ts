@@ -1,0 +1,61 @@
+import { createApp } from '../app.ts';
+import type { Config } from '../config.ts';
+import { createLog } from '../log.ts';
+import { connectEdges } from './edges.ts';
+import { stopGracefully } from './lifecycle.ts';
+import type { Running, RuntimeOptions } from './options.ts';
+import { probeRoutes } from './probes.ts';
+import { createReceivers } from './receivers.ts';
+import { wireUseCases } from './use-cases.ts';
+
+export type { Running, RuntimeOptions } from './options.ts';
+
+/** Composition root: config → edges (store, D3, Slack) → use cases → receivers → Bolt app → listening. */
+export async function startBot(config: Config, opts: RuntimeOptions = {}): Promise<Running> {
+  const log = opts.log ?? createLog(config.logLevel);
+  const edges = await connectEdges(config, opts, log);
+  const { deps, summaries, metrics, closures } = wireUseCases(config, edges, log);
+
+  let ready = false;
+  const { http, socket, slackConnected } = createReceivers(config, opts, {
+    log,
+    onAck: (ms) => metrics.observeAck(ms),
+    routes: probeRoutes({
+      ready: () => ready,
+      storeOk: () => edges.store.ping(),
+      slackConnected: () => slackConnected(),
+      metrics,
+    }),
+  });
+  const app = createApp(config, deps, socket ?? http, edges.bot, opts);
+
+  if (socket) await http.start();
+  await app.start();
+  ready = true;
+  summaries.start(config.outbox.intervalMs);
+  const mode = socket ? 'socket' : 'http';
+  log.info({ port: http.port, mode, store: config.storeUrl.split(':')[0] }, 'close-incident ready');
+
+  return {
+    app,
+    port: http.port,
+    mode,
+    log,
+    async stop() {
+      ready = false;
+      await stopGracefully({
+        timeoutMs: config.shutdownTimeoutMs,
+        log,
+        inFlight: closures.inFlight,
+        stopReplay: () => summaries.stop(),
+        // Socket Mode: the WebSocket closes first; the HTTP server (probes, or Slack in HTTP mode) drains.
+        stopTaking: async () => {
+          if (socket) await app.stop();
+        },
+        stopHttp: (left) => http.stop(left),
+        stopD3: () => edges.d3.destroy(),
+        closeStore: () => edges.store.close(),
+      });
+    },
+  };
+}

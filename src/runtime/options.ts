@@ -1,0 +1,23 @@
+import type { App } from '@slack/bolt';
+import type { Dispatcher } from 'undici';
+import type { Log } from '../log.ts';
+import type { HttpServerOptions } from '../slack/http-receiver.ts';
+
+export interface RuntimeOptions {
+  log?: Log;
+  /** undici dispatcher for D3 (tests may pass their own). */
+  d3Dispatcher?: Dispatcher;
+  /** Body deadline and cap of the HTTP receiver (tests shorten them). */
+  slackBodies?: Pick<NonNullable<HttpServerOptions['slack']>, 'bodyDeadlineMs' | 'maxPendingBodyBytes'>;
+  /** Timeout of each Slack call, ours and Bolt's (tests shorten it). */
+  slackTimeoutMs?: number;
+}
+
+export interface Running {
+  app: App;
+  /** The HTTP port actually bound (Slack events in HTTP mode; probes in both modes). */
+  port: number;
+  mode: 'http' | 'socket';
+  log: Log;
+  stop(): Promise<void>;
+}

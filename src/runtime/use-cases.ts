@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config.ts';
+import { createAcceptClose } from '../domain/accept-close.ts';
+import { createAuditTrail } from '../domain/audit.ts';
+import { createCloseIncident, createRefusalRecorder } from '../domain/close-incident.ts';
+import { createHistory } from '../domain/history.ts';
+import { createMappingCommands } from '../domain/mapping.ts';
+import { createOriginGate } from '../domain/origin-gate.ts';
+import { createSummaryDeliverer } from '../domain/summaries.ts';
+import { createIdentityResolver } from '../identity/user-map.ts';
+import type { ListenerDeps } from '../listeners/deps.ts';
+import type { Log } from '../log.ts';
+import { createMetrics } from '../metrics.ts';
+import { createMetadataSealer } from '../slack/metadata.ts';
+import { outcomeMessage } from '../slack/render/outcome.ts';
+import type { Edges } from './edges.ts';
+import { trackClosures } from './lifecycle.ts';
+
+/**
+ * The use cases over the edges, and what the listeners get (ListenerDeps). A new surface (a shortcut,
+ * a button, App Home) gets its use case wired here and its field in ListenerDeps.
+ */
+export function wireUseCases(config: Config, edges: Edges, log: Log) {
+  const { store, d3, slack, summaryPost } = edges;
+  const instanceId = randomUUID();
+  const metrics = createMetrics({
+    queueDepth: () => d3.queueDepth(),
+    pendingSummaries: async () => (await store.outbox.list()).length,
+    heldSummaries: () => summaries.held(),
+  });
+  const resolveIdentity = createIdentityResolver(
+    edges.userMap,
+    config.d3.defaultSite,
+    {
+      override: (id) => store.overrides.get(id),
+      person: (id) => slack.person(id),
+      emailRefused: (id, reason) => log.warn({ slackUser: id, reason }, 'profile email in the user map not accepted'),
+    },
+    edges.installation,
+  );
+  const isInAllowedGroup = (id: string) => slack.isInGroups(id, config.policy.allowedUserGroupIds);
+  const auditTrail = createAuditTrail({
+    store,
+    noteKey: config.audit.noteKey,
+    onUnrecorded: metrics.countUnrecordedRefusal,
+  });
+  const summaries = createSummaryDeliverer({
+    store,
+    post: (p) => summaryPost.post(p),
+    findPosted: edges.lookUpSummaries ? (p) => summaryPost.findPosted(p) : undefined,
+    notifyNotPosted: (p, slackError) =>
+      slack.notifyUser(p.channelId, p.slackUserId, {
+        text: outcomeMessage(
+          {
+            ok: true,
+            closure: p.closure,
+            delivery: { status: 'not_posted', channelId: p.channelId, slackError, willRetry: false },
+          },
+          { incidentNumber: p.closure.incidentNumber, supportContact: config.supportContact },
+        ).text,
+      }),
+    log,
+    instanceId,
+    claimTtlMs: config.outbox.claimTtlMs,
+    observe: (e) => metrics.observeSummary(e),
+  });
+  // Tracked so a graceful stop can wait for closures under way, in HTTP and Socket Mode alike.
+  const closures = trackClosures(
+    createCloseIncident({
+      rules: config.policy,
+      resolveIdentity,
+      isInAllowedGroup,
+      d3,
+      store,
+      summaries,
+      log,
+      observe: metrics.observeClose,
+      auditTrail,
+      // Renewed every third of it while the close runs (lock-heartbeat.ts): this only bounds how long a
+      // crashed instance keeps an incident locked.
+      lockTtlMs: 30_000,
+      closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
+    }),
+  );
+  const newRequestId = () => randomUUID();
+  const recordRefusal = createRefusalRecorder({ log, auditTrail, observe: metrics.observeClose });
+
+  const deps: ListenerDeps = {
+    rules: config.policy,
+    supportContact: config.supportContact,
+    log,
+    closeIncident: closures.closeIncident,
+    acceptClose: createAcceptClose({
+      closeIncident: closures.closeIncident,
+      d3Busy: () => d3.queueDepth() >= config.d3.queueMax,
+      recordRefusal,
+    }),
+    refusedOutsider: createOriginGate({ installation: edges.installation, recordRefusal, newRequestId }),
+    mapping: createMappingCommands({ store, resolveIdentity, rules: config.policy }),
+    history: createHistory({ rules: config.policy, resolveIdentity, isInAllowedGroup, store, auditTrail, log }),
+    metadata: createMetadataSealer(config.slack.botToken.reveal()),
+    notifyUser: (c, u, m) => slack.notifyUser(c, u, m),
+    newRequestId,
+  };
+  return { deps, summaries, metrics, closures };
+}
