@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,9 +7,11 @@ import { runDoctor } from '../../src/doctor/run.ts';
 import { type FakeD3, type FakeD3Options, startFakeD3 } from '../support/fake-d3.ts';
 import { type FakeSlack, type FakeSlackOptions, manifestScopes, startFakeSlack } from '../support/fake-slack.ts';
 import { botToken, d3Key, harnessEnv } from '../support/harness.ts';
+import { redisAvailable, startRedis } from '../support/redis.ts';
+import { freePort, redisKeys, runDoctorChild } from '../support/run-doctor.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
-const signingSecret = '8f742231b10e8888abcd99yyyzzz85a5'.replace(/[yz]/g, 'e');
+const signingSecret = '8f742231b10e8888abcd99eeeeee85a5';
 const jwtSecret = 'jwt-secret-0123456789abcdef0123456789abcdef';
 const soundMap = `defaultSite: Security Operations
 users:
@@ -19,14 +19,6 @@ users:
   U5678: { username: asmith, site: Client A }
   jane.roe@example.com: { username: jroe }
 `;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 describe('npm run doctor', () => {
   let d3: FakeD3;
@@ -71,7 +63,9 @@ describe('npm run doctor', () => {
     expect(r.line('store')).toMatch(/^✓ .*wrote, read back and deleted a probe record/);
     expect(r.line('user map')).toMatch(/^✓ .*3 entries.*sites: Security Operations, Client A/);
     expect(r.line('d3 reachable')).toMatch(/^✓ .*answered \(HTTP 404\)/);
-    expect(r.line('d3 read access')).toMatch(/^✓ .*D3 accepted the key: 20200526-23 is Open in site Blue Team \(read as jdoe\)/);
+    expect(r.line('d3 read access')).toMatch(
+      /^✓ .*D3 accepted the key: 20200526-23 is Open in site Blue Team \(read as jdoe\)/,
+    );
     expect(r.line('d3 close key')).toMatch(/^- .*skipped: only a close proves it/);
     expect(r.line('user map sites')).toMatch(/^✓ .*D3 answered a read in Security Operations, Client A/);
     expect(d3.closeCalls()).toEqual([]);
@@ -135,6 +129,18 @@ describe('npm run doctor', () => {
     expect(r.lines.join('\n')).not.toContain('hunter2secret');
   });
 
+  it.skipIf(!redisAvailable())('writes, reads back and deletes its probe record in Redis', async () => {
+    const redis = await startRedis();
+    if (!redis) throw new Error('redis-server is required here');
+    try {
+      const r = await (await setup({ env: { STORE_URL: redis.url } })).run();
+      expect(r.line('store')).toMatch(/^✓ store .*wrote, read back and deleted a probe record/);
+      expect(await redisKeys(redis.url)).toBe('*0');
+    } finally {
+      await redis.stop();
+    }
+  });
+
   it('fails when D3 refuses the key on the read, naming the settings to check', async () => {
     const { run } = await setup({ env: { D3_API_KEY: 'not-the-key' } });
     const r = await run('--incident', '20200526-23');
@@ -189,21 +195,7 @@ describe('npm run doctor', () => {
 
   it('runs as npm run doctor does, printing one line per check and exiting 1 on a failure, 0 when all pass', async () => {
     const { env } = await setup();
-    const runChild = (args: string[], extra: Record<string, string> = {}) =>
-      new Promise<{ code: number | null; out: string }>((resolve) => {
-        const p = spawn(process.execPath, ['--import', 'tsx', 'scripts/doctor.ts', ...args], {
-          cwd: root,
-          env: { PATH: process.env.PATH ?? '', ...env, ...extra },
-        });
-        let out = '';
-        p.stdout.on('data', (c: Buffer) => {
-          out += c;
-        });
-        p.stderr.on('data', (c: Buffer) => {
-          out += c;
-        });
-        p.on('exit', (code) => resolve({ code, out }));
-      });
+    const runChild = (args: string[], extra: Record<string, string> = {}) => runDoctorChild(args, { ...env, ...extra });
     const ok = await runChild(['--incident', '20200526-23']);
     expect(ok.code).toBe(0);
     expect(ok.out.split('\n').filter((l) => /^[✓✗!-] /.test(l))).toHaveLength(10);
