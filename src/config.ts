@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authProblems, d3Auth, MISSING_KEY } from './config-auth.ts';
 import { urlProblems } from './config-urls.ts';
 import { isZoneSetting } from './d3/dates.ts';
 import { NOTE_MAX_LENGTH, SLACK_CHANNEL_ID, SLACK_USER_GROUP_ID, SLACK_USER_ID } from './domain/limits.ts';
@@ -69,12 +70,23 @@ const Env = z.object({
   D3_API_NAMESPACE: z
     .string({ message: 'is required' })
     .regex(/^[A-Za-z0-9_-]+$/, { message: 'must be a name such as VSOC' }),
-  D3_API_KEY: secret(z.string({ message: 'is required' }).min(1)),
+  D3_API_KEY: secret(z.string().min(1)).optional(),
   D3_STATE_API_KEY: secret(z.string().min(1)).optional(),
   D3_API_KEY_HEADER: z
     .string()
     .regex(/^[A-Za-z0-9-]+$/, { message: 'must be an HTTP header name' })
     .default('d3key'),
+  D3_AUTH: z.enum(['key', 'jwt'], { message: 'must be key or jwt' }).default('key'),
+  D3_JWT_SECRET: secret(
+    z.string().min(32, { message: "must be the JWT key's Secret Key (at least 32 characters)" }),
+  ).optional(),
+  D3_STATE_JWT_SECRET: secret(z.string().min(32, { message: 'must be at least 32 characters' })).optional(),
+  D3_JWT_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, { message: 'must be an HTTP header name' })
+    .default('d3jwt'),
+  D3_JWT_CLAIMS: z.string().optional(),
+  D3_JWT_TTL_S: int(60, 0),
   D3_DEFAULT_SITE: z.string().optional(),
   D3_TIMEOUT_MS: int(15_000),
   D3_RETRY_DEADLINE_MS: int(60_000),
@@ -124,8 +136,10 @@ function shape(e: z.output<typeof Env>) {
     d3: {
       baseUrl: e.D3_BASE_URL,
       namespace: e.D3_API_NAMESPACE,
-      apiKey: e.D3_API_KEY,
-      stateApiKey: e.D3_STATE_API_KEY ?? e.D3_API_KEY,
+      // In jwt mode no key is sent (d3/auth.ts); loadConfig requires D3_API_KEY only in key mode.
+      apiKey: e.D3_API_KEY ?? new Secret(''),
+      stateApiKey: e.D3_STATE_API_KEY ?? e.D3_API_KEY ?? new Secret(''),
+      auth: d3Auth(e),
       keyHeader: e.D3_API_KEY_HEADER,
       defaultSite: e.D3_DEFAULT_SITE,
       timeoutMs: e.D3_TIMEOUT_MS,
@@ -161,12 +175,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = Env.safeParse(input);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+  // Listed with the schema's own problems, not only once they are fixed.
+  if (!parsed.success && input.D3_AUTH !== 'jwt' && !input.D3_API_KEY) problems.push(MISSING_KEY);
   if (parsed.success) {
     const e = parsed.data;
     if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
       problems.push('SLACK_SIGNING_SECRET: is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)');
     }
-    problems.push(...urlProblems(e));
+    problems.push(...urlProblems(e), ...authProblems(e));
     if (problems.length === 0) return shape(e);
   }
   throw new ConfigError(problems);

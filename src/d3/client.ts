@@ -2,6 +2,7 @@ import { Agent, type Dispatcher, request } from 'undici';
 import type { Secret } from '../config.ts';
 import { CloseError, isCloseError } from '../domain/errors.ts';
 import type { CloseCommand, IncidentQuery, IncidentReader } from '../domain/ports.ts';
+import { authHeaders, type D3Auth } from './auth.ts';
 import { type CloseCommandName, type D3Closure, parseCloseReply } from './reply.ts';
 import { parseStateReply } from './state-reply.ts';
 import { statusError } from './status.ts';
@@ -17,6 +18,8 @@ export interface D3ClientOptions {
   stateApiKey: Secret;
   /** Header that carries the key; D3's UI calls it "Request Header Key" (usually `d3key`). */
   keyHeader: string;
+  /** Key (default) or a JWT signed over each body (d3/auth.ts). */
+  auth?: D3Auth;
   /** Both the wait for response headers and the longest pause while reading the body. */
   timeoutMs: number;
   closeCommand: CloseCommandName;
@@ -109,22 +112,33 @@ function transportError(e: unknown, scrub: (s: string) => string): CloseError {
   return new CloseError('d3_outcome_unknown', { reason: code ?? cause.message }, { cause });
 }
 
+const jwtHint =
+  "check D3_JWT_SECRET / D3_JWT_HEADER / D3_JWT_CLAIMS, this host's clock, and that the D3 user is granted the JWT key";
+
 export function createD3Client(o: D3ClientOptions): D3Client {
   const owned = o.dispatcher ? undefined : new Agent({ keepAliveTimeout: 10_000, connections: 32 });
   const dispatcher = o.dispatcher ?? (owned as Agent);
   const maxBody = o.maxBodyBytes ?? 1024 * 1024;
   let closing: Promise<void> | undefined;
-  const keys = [o.apiKey, o.stateApiKey].map((k) => k.reveal()).filter((k) => k.length >= 4);
+  const auth: D3Auth = o.auth ?? { kind: 'key', header: o.keyHeader };
+  const jwtSecrets = auth.kind === 'jwt' ? [auth.secret, auth.stateSecret] : [];
+  const keys = [o.apiKey, o.stateApiKey, ...jwtSecrets].map((k) => k.reveal()).filter((k) => k.length >= 4);
   const scrub = (s: string) => keys.reduce((acc, k) => acc.split(k).join('[redacted]'), s);
 
   /** Never lets the key out through D3's own echo of it, however unlikely. */
-  function redacted(e: CloseError): CloseError {
+  function redacted(err: CloseError): CloseError {
+    const e =
+      auth.kind === 'jwt' && err.code === 'd3_unauthorized'
+        ? new CloseError(err.code, { ...err.detail, hint: jwtHint }, { cause: err.cause })
+        : err;
     const d3Message = e.detail.d3Message;
     if (d3Message === undefined || scrub(d3Message) === d3Message) return e;
     return new CloseError(e.code, { ...e.detail, d3Message: scrub(d3Message) }, { cause: e.cause });
   }
 
-  async function post(name: string, key: Secret, body: object) {
+  async function post(name: string, which: 'close' | 'state', body: object) {
+    // Signed over the very object sent below, before anything leaves: a signing failure is ours, not D3's.
+    const credentials = await authHeaders(auth, which, { close: o.apiKey, state: o.stateApiKey }, body);
     let res: Dispatcher.ResponseData;
     try {
       res = await request(commandUrl(o.baseUrl, o.namespace, name), {
@@ -134,7 +148,7 @@ export function createD3Client(o: D3ClientOptions): D3Client {
         bodyTimeout: o.timeoutMs,
         // A guard against a reply that trickles in forever; each pause is already bounded by bodyTimeout.
         signal: AbortSignal.timeout(o.timeoutMs * 3),
-        headers: { 'content-type': 'application/json', accept: 'application/json', [o.keyHeader]: key.reveal() },
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...credentials },
         body: JSON.stringify(body),
       });
     } catch (e) {
@@ -167,7 +181,7 @@ export function createD3Client(o: D3ClientOptions): D3Client {
 
   return {
     async close(cmd) {
-      const res = await post(o.closeCommand, o.apiKey, closeBody(o.closeCommand, cmd));
+      const res = await post(o.closeCommand, 'close', closeBody(o.closeCommand, cmd));
       try {
         return parseCloseReply(res.status, res.text, { ...cmd, command: o.closeCommand }, res.headers);
       } catch (e) {
@@ -175,7 +189,7 @@ export function createD3Client(o: D3ClientOptions): D3Client {
       }
     },
     async getState(q) {
-      const res = await post(STATE_COMMAND, o.stateApiKey, stateBody(q));
+      const res = await post(STATE_COMMAND, 'state', stateBody(q));
       try {
         return parseStateReply(res.status, res.text, q.incidentNumber, res.headers);
       } catch (e) {

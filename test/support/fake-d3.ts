@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type FakeJwtOptions, jwtRefusal } from './fake-d3-jwt.ts';
 
 /** One scripted reply. Without status/body/fixture it is the default reply (delayed or cut as asked). */
 export interface Step {
@@ -27,6 +28,8 @@ export interface FakeD3Request {
   body: unknown;
   /** Date.now() when the request body had arrived. */
   at: number;
+  /** Why the fake refused the credentials (401): `key`, or with `jwt` set `no-token`, `signature`, `expired`, `invalid`, `body-mismatch`. */
+  refused?: string;
 }
 
 export interface FakeIncident {
@@ -96,7 +99,12 @@ export interface FakeD3Options {
   delayMs?: number;
   /** How this D3 writes DateClosed when it closes an incident (default d3Date.chinaStandardTime). */
   dateFormat?: (at: Date) => string;
+  /** Act as a D3 that requires JWT instead of a key (fake-d3-jwt.ts). */
+  jwt?: FakeJwtOptions;
 }
+
+/** D3's documented 401 answer; what it says for a refused token is not documented, so the same. */
+const UNAUTHORIZED: Step = { status: 401, body: { Error: 'Invalid authentication key.' } };
 
 export async function startFakeD3(opts: FakeD3Options = {}) {
   const apiKey = opts.apiKey ?? 'test-d3-key';
@@ -154,14 +162,26 @@ export async function startFakeD3(opts: FakeD3Options = {}) {
     } catch {
       body = undefined;
     }
-    const entry = { command, path, headers: req.headers, rawBody, body, at: Date.now() };
+    const entry: FakeD3Request = { command, path, headers: req.headers, rawBody, body, at: Date.now() };
     log.push(entry);
     const lower = command.toLowerCase();
     const kind = CLOSE_COMMANDS.has(lower) ? 'close' : lower === STATE_COMMAND ? 'state' : undefined;
     if (!kind) return reply(res, { status: 404, body: { Error: `Unknown command ${command}.` } }, '');
-    if (req.headers[keyHeader] !== (kind === 'state' ? stateApiKey : apiKey)) {
-      return reply(res, { status: 401, body: { Error: 'Invalid authentication key.' } }, '');
+    const refuse = (why: string) => {
+      entry.refused = why;
+      reply(res, UNAUTHORIZED, '');
+    };
+    if (opts.jwt) {
+      void jwtRefusal(opts.jwt, kind, req.headers, body).then((why) =>
+        why ? refuse(why) : answer(kind, lower, body, entry, res),
+      );
+      return;
     }
+    if (req.headers[keyHeader] !== (kind === 'state' ? stateApiKey : apiKey)) return refuse('key');
+    answer(kind, lower, body, entry, res);
+  }
+
+  function answer(kind: 'close' | 'state', lower: string, body: unknown, entry: FakeD3Request, res: ServerResponse) {
     const number = incidentOf(body);
     const scripted = scripts[kind].shift() ?? {};
     const bare = scripted.status === undefined && scripted.body === undefined && scripted.fixture === undefined;
