@@ -84,7 +84,7 @@ describe('parseCloseReply on 200 replies', () => {
     [
       'a record whose Result is no success word',
       envelope({ error: '', returnData: '', contextData: { incidentNumber: N, result: 'Pending' } }),
-      undefined,
+      'Pending',
     ],
     [
       'success for another incident',
