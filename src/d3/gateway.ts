@@ -116,7 +116,7 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
   /** D3 shows the incident closed after an unknown outcome: ours only with evidence, else say what D3 shows. */
   function credit(run: Run, state: IncidentState): Closure {
     const { cmd } = run;
-    const judged = judgeClosedState(state, cmd, run.firstSentAt, o);
+    const judged = judgeClosedState(state, cmd, run.firstSentAt, { ...o, checkedAt: wallNow() });
     const fields = { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, ...judged };
     log.info({ ...fields, closedBy: state.closedBy, dateClosed: state.dateClosed }, 'D3 shows the incident closed');
     if (judged.by === 'this_request') return closureFromState(cmd, state);
