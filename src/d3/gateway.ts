@@ -149,6 +149,18 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     return new CloseError('d3_outcome_unknown', { ...e.detail, d3Answered: true }, { cause: e });
   };
 
+  /**
+   * The resend after an unknown outcome failed (429s to the deadline, a full queue, a refusal worded
+   * otherwise than "already closed"): the first close may still have landed, late. The state decides;
+   * without it, the outcome stays unknown rather than "not closed".
+   */
+  async function afterResend(run: Run, e: CloseError, first: CloseError): Promise<Closure> {
+    const state = await stateOf(run).catch(() => undefined);
+    if (state?.closed) return credit(run, state);
+    if (state) throw e;
+    throw new CloseError('d3_outcome_unknown', { ...first.detail, stateUnread: true, reason: `resend: ${e.code}` });
+  }
+
   async function close(run: Run): Promise<Closure> {
     const { cmd } = run;
     const ctx = { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber };
@@ -158,6 +170,7 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
       try {
         closure = await withRetries('close', run, () => o.client.close(cmd));
       } catch (e) {
+        if (unknown && isCloseError(e) && !unknownOf(e) && e.code !== 'lock_lost') return afterResend(run, e, unknown);
         unknown = unknownOf(e);
         if (!unknown) throw e;
       }
