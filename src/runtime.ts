@@ -9,6 +9,7 @@ import { createD3Gateway } from './d3/gateway.ts';
 import { createRateLimiter } from './d3/rate-limit.ts';
 import { createAuditTrail } from './domain/audit.ts';
 import { createCloseIncident, createRefusalRecorder } from './domain/close-incident.ts';
+import { createIntentResolver } from './domain/close-intent.ts';
 import { createHistory } from './domain/history.ts';
 import { createMappingCommands } from './domain/mapping.ts';
 import { createSummaryDeliverer } from './domain/summaries.ts';
@@ -43,6 +44,9 @@ export interface Running {
   log: Log;
   stop(): Promise<void>;
 }
+
+/** The per-incident lock's TTL: renewed while a close runs, it bounds how long a dead close holds it. */
+const incidentLockTtlMs = 30_000;
 
 /** Composition root: config → store, D3, Slack clients → use cases → Bolt app → listening. */
 export async function startBot(config: Config, opts: RuntimeOptions = {}): Promise<Running> {
@@ -104,6 +108,7 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
   });
   const summaries = createSummaryDeliverer({
     store,
+    resolveIntent: createIntentResolver({ store, d3, lockTtlMs: incidentLockTtlMs, log }),
     post: (p) => summaryPost.post(p),
     findPosted: lookUpSummaries ? (p) => summaryPost.findPosted(p) : undefined,
     notifyNotPosted: (p, slackError) =>
@@ -135,7 +140,7 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
     auditTrail,
     // Renewed every third of it while the close runs (lock-heartbeat.ts): this only bounds how long a
     // crashed instance keeps an incident locked.
-    lockTtlMs: 30_000,
+    lockTtlMs: incidentLockTtlMs,
     closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
   });
   // Tracked so a graceful stop can wait for closures under way, in HTTP and Socket Mode alike.

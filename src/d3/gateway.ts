@@ -209,6 +209,14 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
       );
       return close({ cmd, deadline: now() + o.retryDeadlineMs });
     },
+    async confirmClosure(cmd, sentAt) {
+      const run: Run = { cmd, deadline: now() + o.retryDeadlineMs, firstSentAt: sentAt };
+      const state = await stateOf(run);
+      if (!state.closed) return undefined;
+      const judged = judgeClosedState(state, cmd, sentAt, { ...o, checkedAt: wallNow() });
+      log.info({ requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, ...judged }, 'closure checked in D3');
+      return judged.by === 'this_request' ? closureFromState(cmd, state) : undefined;
+    },
     queueDepth: () => o.limiter.depth(),
     async destroy() {
       destroyed = true;

@@ -37,6 +37,12 @@ export interface IncidentState {
 export interface D3Gateway {
   /** Closes one incident; never announces anything D3 did not confirm. Retries only where safe. */
   closeIncident(cmd: CloseCommand): Promise<Closure>;
+  /**
+   * Whether D3 shows the incident closed by a close sent at or after `sentAt` (wall-clock ms), with the
+   * evidence closeIncident asks for: the closure when it is, undefined when it is not (open, someone
+   * else's, unproven). Throws CloseError when the state cannot be read.
+   */
+  confirmClosure(cmd: CloseCommand, sentAt: number): Promise<Closure | undefined>;
   /** Incidents waiting for a rate-limit slot, for metrics. */
   queueDepth(): number;
   /** Stop accepting work and release sockets. */

@@ -34,6 +34,11 @@ export interface PendingSummary {
   closure: Closure;
   requestId: string;
   createdAt: string;
+  /**
+   * Written just before the close is sent: D3 may close the incident and the app die before it hears.
+   * Never posted as it is; the replay asks D3 (domain/close-intent.ts) and posts only a proven closure.
+   */
+  unconfirmed?: { d3DisplayName?: string };
 }
 
 /**

@@ -68,7 +68,7 @@ describe('attack: SIGKILL while D3 is closing the incident', () => {
 
     const second = await startChildApp(env);
     children.push(second);
-    // The dead close's incident lock lapses within its TTL (30 s); only then may the replay look.
+    // The replay asks D3 once no close of the incident is under way (with Redis: once the dead close's lock lapses).
     await slack.waitFor(() => slack.calls('chat.postMessage').length >= 1, 60_000);
     await new Promise((r) => setTimeout(r, 1_000));
 

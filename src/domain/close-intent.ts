@@ -1,0 +1,65 @@
+import type { D3Gateway } from '../d3/types.ts';
+import type { Log } from '../log.ts';
+import type { Store } from '../store/ports.ts';
+import type { CloseRequest } from './close-incident.ts';
+import type { Identity, PendingSummary } from './types.ts';
+
+/** The per-incident lock every close of `incidentNumber` holds (close-incident.ts) and a replay takes. */
+export const incidentLockKey = (incidentNumber: string) => `incident:${incidentNumber.toUpperCase()}`;
+
+/**
+ * What the outbox holds while a close is sent: D3 may close the incident and the app die before it
+ * hears the answer. Overwritten by the confirmed summary (same id), or removed when the close fails.
+ */
+export function closeIntent(req: CloseRequest, identity: Identity): PendingSummary {
+  return {
+    id: req.requestId,
+    channelId: req.channelId,
+    slackUserId: req.slackUserId,
+    d3Username: identity.username,
+    closure: { incidentNumber: req.incidentNumber, site: identity.site, note: req.note },
+    requestId: req.requestId,
+    createdAt: new Date().toISOString(),
+    unconfirmed: identity.displayName ? { d3DisplayName: identity.displayName } : {},
+  };
+}
+
+export type IntentVerdict = PendingSummary | 'drop' | 'later';
+
+/**
+ * A close intent left in the outbox: its close died with its process, or is still running. Only when
+ * the incident's lock is free (nobody is closing it) and the intent is still there, D3's state decides:
+ * closed by this request (dated after the intent, by its D3 user) → the confirmed summary to post;
+ * open, someone else's or unproven → drop; D3 or the store unreadable → later.
+ */
+export function createIntentResolver(deps: { store: Store; d3: D3Gateway; lockTtlMs: number; log: Log }) {
+  return async (p: PendingSummary): Promise<IntentVerdict> => {
+    const key = incidentLockKey(p.closure.incidentNumber);
+    const holder = `replay/${p.id}`;
+    const lock = await deps.store.locks.acquire(key, holder, deps.lockTtlMs);
+    if (!lock.acquired) return 'later';
+    try {
+      const still = (await deps.store.outbox.list()).find((q) => q.id === p.id);
+      if (!still?.unconfirmed) return 'later';
+      const displayName = p.unconfirmed?.d3DisplayName;
+      const cmd = {
+        username: p.d3Username,
+        site: p.closure.site,
+        incidentNumber: p.closure.incidentNumber,
+        note: p.closure.note,
+        requestId: p.requestId,
+        ...(displayName && { displayName }),
+      };
+      const closure = await deps.d3.confirmClosure(cmd, Date.parse(p.createdAt));
+      const log = deps.log.child({ requestId: p.requestId, incident: p.closure.incidentNumber });
+      log.warn({ closed: closure !== undefined }, 'a close cut off before D3 answered, checked in D3');
+      if (!closure) return 'drop';
+      const { unconfirmed: _, ...rest } = p;
+      return { ...rest, closure };
+    } catch {
+      return 'later';
+    } finally {
+      await deps.store.locks.release(key, holder).catch(() => {});
+    }
+  };
+}
