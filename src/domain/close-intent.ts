@@ -29,8 +29,9 @@ export type IntentVerdict = PendingSummary | 'drop' | 'later';
 /**
  * A close intent left in the outbox: its close died with its process, or is still running. Only when
  * the incident's lock is free (nobody is closing it) and the intent is still there, D3's state decides:
- * closed by this request (dated after the intent, by its D3 user) → the confirmed summary to post;
- * open, someone else's or unproven → drop; D3 or the store unreadable → later.
+ * closed by this request (dated after the intent, by its D3 user, and no later request of the bot
+ * closed it) → the confirmed summary to post; open, someone else's or unproven → drop; D3 or the
+ * store unreadable → later.
  */
 export function createIntentResolver(deps: { store: Store; d3: D3Gateway; lockTtlMs: number; log: Log }) {
   return async (p: PendingSummary): Promise<IntentVerdict> => {
@@ -41,6 +42,10 @@ export function createIntentResolver(deps: { store: Store; d3: D3Gateway; lockTt
     try {
       const still = (await deps.store.outbox.list()).find((q) => q.id === p.id);
       if (!still?.unconfirmed) return 'later';
+      // A later request closed it (and announced it): D3's closed state is that request's, not this one's.
+      const since = p.createdAt;
+      const attempts = await deps.store.audit.history(p.closure.incidentNumber, 20);
+      if (attempts.some((r) => r.outcome === 'closed' && r.requestId !== p.requestId && r.at >= since)) return 'drop';
       const displayName = p.unconfirmed?.d3DisplayName;
       const cmd = {
         username: p.d3Username,

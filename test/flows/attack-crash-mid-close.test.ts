@@ -45,6 +45,44 @@ describe('attack: SIGKILL while D3 is closing the incident', () => {
     await Promise.all([d3.stop(), slack.stop()]);
   });
 
+  const send = (child: ChildApp, text: string, id: string) =>
+    postSigned(
+      child.eventsUrl,
+      slashCommandBody('close-command.form', {
+        text,
+        response_url: slack.responseUrl(id),
+        trigger_id: `${Date.now()}.4412345678.${id}`,
+      }),
+      { secret: signingSecret },
+    );
+
+  it('does not credit a dead close with a later request’s closure (one post, the later note)', async () => {
+    const first = await startChildApp(env);
+    children.push(first);
+    // D3 never acts on this close (it is lost on the way); the app dies waiting for the answer.
+    d3.script('close', { fixture: 'close-ok.json', delayMs: 5_000, acts: false });
+    expect((await send(first, `${N} first note, never in D3`, 'first')).status).toBe(200);
+    await slack.waitFor(() => d3.closeCalls().length === 1);
+    first.kill('SIGKILL');
+    await first.exited;
+
+    // The replay at start-up cannot read D3's state (a hiccup), so the dead close's intent is still
+    // pending when the analyst closes the incident again, successfully.
+    d3.script('state', { status: 401, fixture: '401.json' });
+    const second = await startChildApp(env);
+    children.push(second);
+    await slack.waitFor(() => d3.requests().some((r) => r.command === 'getIncidentStaticField'), 10_000);
+    await send(second, `${N} second note`, 'second');
+    await slack.waitFor(() => slack.responses('second').length === 1, 10_000);
+    expect(JSON.stringify(slack.responses('second')[0])).toContain(`Closed ${N} in D3`);
+    // Replays run every 300 ms: long enough for the dead close's intent to be settled.
+    await new Promise((r) => setTimeout(r, 3_000));
+
+    const posts = slack.calls('chat.postMessage');
+    expect(posts).toHaveLength(1);
+    expect(String(posts[0]!.args.text)).toContain('second note');
+  }, 60_000);
+
   it('announces the closure once after a restart, from D3’s state, as this analyst’s', async () => {
     const first = await startChildApp(env);
     children.push(first);
