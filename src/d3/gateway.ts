@@ -128,7 +128,13 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     try {
       await o.limiter.acquire();
       const state = await o.client.getState({ ...cmd });
-      const { partial, ...rest } = closure;
+      if (!state.closed) {
+        // D3's own state contradicts its words ("not found or already closed"): the words are not the truth.
+        log.warn({ requestId: cmd.requestId, status: state.status }, 'D3 said already closed, yet shows it open');
+        const detail = { d3Message: closure.d3Said, reason: 'already closed, yet open' };
+        throw new CloseError('d3_still_open', detail);
+      }
+      const { partial, d3Said: _, ...rest } = closure;
       return {
         ...rest,
         ...(state.closedBy && { closedBy: state.closedBy }),
@@ -136,6 +142,7 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
         ...(partial && !state.closedBy && { partial }),
       };
     } catch (e) {
+      if (isCloseError(e) && e.code === 'd3_still_open') throw e;
       log.warn({ requestId: cmd.requestId, code: isCloseError(e) ? e.code : 'internal' }, 'already closed; no state');
       return closure;
     }

@@ -250,7 +250,7 @@ export function parseCloseReply(
   if (closedBy) closure.closedBy = closedBy;
   if (closeType) closure.closeType = closeType;
   if (closeDate) closure.closeDate = closeDate;
-  if (alreadyClosed) closure.alreadyClosed = true;
+  if (alreadyClosed) Object.assign(closure, { alreadyClosed: true, d3Said: clip(error) });
   if (!rec || env.contextBroken || ctxData.broken) closure.partial = true;
   return closure;
 }

@@ -21,6 +21,8 @@ export interface Closure {
   note: string;
   /** D3 said the incident was already closed before this request. */
   alreadyClosed?: boolean;
+  /** D3's words when it said so, for the analyst should its state disagree. */
+  d3Said?: string;
   /** Fields D3 did not give (e.g. contextData that did not parse): the summary says so. */
   partial?: boolean;
 }

@@ -48,6 +48,7 @@ describe('parseCloseReply on 200 replies', () => {
     expect(parseCloseReply(200, fixture('close-already-closed.json'), ctx)).toEqual({
       ...ours,
       alreadyClosed: true,
+      d3Said: 'Incident 20200526-23 is already closed.',
       partial: true,
     });
   });
