@@ -36,7 +36,8 @@ export type IntentVerdict = PendingSummary | 'drop' | 'later';
 export function createIntentResolver(deps: { store: Store; d3: D3Gateway; lockTtlMs: number; log: Log }) {
   return async (p: PendingSummary): Promise<IntentVerdict> => {
     const key = incidentLockKey(p.closure.incidentNumber);
-    const holder = `replay/${p.id}`;
+    // Named after the analyst whose close this settles: a close of the incident meanwhile is told who holds it.
+    const holder = `${p.slackUserId}/replay-${p.id}`;
     const lock = await deps.store.locks.acquire(key, holder, deps.lockTtlMs);
     if (!lock.acquired) return 'later';
     try {
