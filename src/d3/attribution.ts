@@ -15,6 +15,8 @@ export interface AttributionContext {
   username: string;
   /** The name D3 shows for that user (users.yml `displayName`), when the operator gave it. */
   displayName?: string;
+  /** Wall-clock ms when the state was read: no closure of ours can be dated later than that. */
+  checkedAt?: number;
 }
 
 export type Attribution =
@@ -32,6 +34,9 @@ function when(state: IncidentState, ctx: AttributionContext): 'after' | 'before'
   const at = parseD3Date(state.dateClosed, ctx.timeZone);
   if (!at) return 'unknown';
   const from = ctx.firstSentAt - ctx.clockSkewMs;
+  // A date past the state check (beyond the margin) is one D3's clock or format disagrees with ours
+  // about, by more than the margin allows: it cannot tell "after our first call" from "days ago".
+  if (ctx.checkedAt !== undefined && at.earliest > ctx.checkedAt + ctx.clockSkewMs) return 'unknown';
   // Every reading of D3's text (its precision, its zone's possible offsets) must agree.
   if (at.earliest >= from) return 'after';
   if (at.latest <= from) return 'before';
@@ -73,7 +78,7 @@ export function judgeClosedState(
   state: IncidentState,
   cmd: CloseCommand,
   firstSentAt: number | undefined,
-  o: { clockSkewMs: number; timeZone?: string },
+  o: { clockSkewMs: number; timeZone?: string; checkedAt?: number },
 ): Attribution {
   if (firstSentAt === undefined) return { by: 'unknown', reason: 'no close was sent' };
   const a = attributeClosure(state, { ...o, firstSentAt, username: cmd.username, displayName: cmd.displayName });

@@ -68,7 +68,7 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
   /** D3 shows the incident closed after an unknown outcome: ours only with evidence, else say what D3 shows. */
   function credit(run: Run, state: IncidentState): Closure {
     const { cmd } = run;
-    const judged = judgeClosedState(state, cmd, run.firstSentAt, o);
+    const judged = judgeClosedState(state, cmd, run.firstSentAt, { ...o, checkedAt: wallNow() });
     const fields = { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, ...judged };
     log.info({ ...fields, closedBy: state.closedBy, dateClosed: state.dateClosed }, 'D3 shows the incident closed');
     if (judged.by === 'this_request') return closureFromState(cmd, state);
@@ -80,7 +80,13 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     try {
       await o.limiter.acquire();
       const state = await o.client.getState({ ...cmd });
-      const { partial, ...rest } = closure;
+      if (!state.closed) {
+        // D3's own state contradicts its words ("not found or already closed"): the words are not the truth.
+        log.warn({ requestId: cmd.requestId, status: state.status }, 'D3 said already closed, yet shows it open');
+        const detail = { d3Message: closure.d3Said, reason: 'already closed, yet open' };
+        throw new CloseError('d3_still_open', detail);
+      }
+      const { partial, d3Said: _, ...rest } = closure;
       return {
         ...rest,
         ...(state.closedBy && { closedBy: state.closedBy }),
@@ -88,6 +94,7 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
         ...(partial && !state.closedBy && { partial }),
       };
     } catch (e) {
+      if (isCloseError(e) && e.code === 'd3_still_open') throw e;
       log.warn({ requestId: cmd.requestId, code: isCloseError(e) ? e.code : 'internal' }, 'already closed; no state');
       return closure;
     }
@@ -101,6 +108,18 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     return new CloseError('d3_outcome_unknown', { ...e.detail, d3Answered: true }, { cause: e });
   };
 
+  /**
+   * The resend after an unknown outcome failed (429s to the deadline, a full queue, a refusal worded
+   * otherwise than "already closed"): the first close may still have landed, late. The state decides;
+   * without it, the outcome stays unknown rather than "not closed".
+   */
+  async function afterResend(run: Run, e: CloseError, first: CloseError): Promise<Closure> {
+    const state = await stateOf(run).catch(() => undefined);
+    if (state?.closed) return credit(run, state);
+    if (state) throw e;
+    throw new CloseError('d3_outcome_unknown', { ...first.detail, stateUnread: true, reason: `resend: ${e.code}` });
+  }
+
   async function close(run: Run): Promise<Closure> {
     const { cmd } = run;
     const ctx = { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber };
@@ -110,6 +129,7 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
       try {
         closure = await withRetries('close', run, () => o.client.close(cmd));
       } catch (e) {
+        if (unknown && isCloseError(e) && !unknownOf(e) && e.code !== 'lock_lost') return afterResend(run, e, unknown);
         unknown = unknownOf(e);
         if (!unknown) throw e;
       }
@@ -147,6 +167,14 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
         'closing incident in D3',
       );
       return close({ cmd, deadline: now() + o.retryDeadlineMs });
+    },
+    async confirmClosure(cmd, sentAt) {
+      const run: Run = { cmd, deadline: now() + o.retryDeadlineMs, firstSentAt: sentAt };
+      const state = await stateOf(run);
+      if (!state.closed) return undefined;
+      const judged = judgeClosedState(state, cmd, sentAt, { ...o, checkedAt: wallNow() });
+      log.info({ requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, ...judged }, 'closure checked in D3');
+      return judged.by === 'this_request' ? closureFromState(cmd, state) : undefined;
     },
     queueDepth: () => o.limiter.depth(),
     async destroy() {

@@ -11,6 +11,7 @@ import {
   sameNumber,
   text,
 } from './envelope.ts';
+import { isClosedStatus } from './state-reply.ts';
 import { statusError } from './status.ts';
 
 export type CloseCommandName = 'CloseIncident' | 'CloseIncidentInBulk';
@@ -54,10 +55,11 @@ export function parseCloseReply(
   if (status < 200 || status > 299) throw statusError(status, bodyText, headers);
   const env = readEnvelope(status, bodyText);
   const ctxData = records(env.contextdata);
-  const own = ctxData.recs.filter((r) => {
+  const mine = (r: Rec) => {
     const n = text(r.incidentnumber);
     return n === undefined || sameNumber(n, ctx.incidentNumber);
-  });
+  };
+  const own = ctxData.recs.filter(mine);
   const rec = own[0];
   const error = env.error?.trim() ?? '';
   const alreadyClosed = error !== '' && ALREADY_CLOSED.test(error);
@@ -73,7 +75,13 @@ export function parseCloseReply(
       const theirs = ctxData.recs.map((r) => text(r.incidentnumber)).join(', ');
       throw unproven(status, `D3 reported incident ${theirs}, not ${ctx.incidentNumber}`);
     }
-    const proof = [rd, ...rdRecs.map(resultWord), ...own.map((r) => text(r.result))];
+    // With one number per call, this incident's own entry is the call's result: a call-level
+    // "Successful" cannot overrule an entry saying "Pending required tasks", "Skipped" or "Open".
+    const items = [...rdRecs.filter(mine), ...own];
+    const denied = items.map(itemDenial).find((w) => w !== undefined);
+    if (denied !== undefined)
+      throw unproven(status, `D3's entry for ${ctx.incidentNumber} says ${clip(denied)}`, denied);
+    const proof = [rd, ...items.map(resultWord)];
     if (!proof.some((w) => w !== undefined && SUCCESS_WORD.test(w))) {
       const said = rd && !rd.startsWith('{') && !rd.startsWith('[') ? rd : undefined;
       throw unproven(status, `no success word in returnData (${clip(rd ?? String(env.returndata))})`, said);
@@ -87,7 +95,15 @@ export function parseCloseReply(
   if (closedBy) closure.closedBy = closedBy;
   if (closeType) closure.closeType = closeType;
   if (closeDate) closure.closeDate = closeDate;
-  if (alreadyClosed) closure.alreadyClosed = true;
+  if (alreadyClosed) Object.assign(closure, { alreadyClosed: true, d3Said: clip(error) });
   if (!rec || env.contextBroken || ctxData.broken) closure.partial = true;
   return closure;
+}
+
+/** An incident entry's Result that is no success word, or a Status that is neither success nor closed. */
+function itemDenial(r: Rec): string | undefined {
+  const result = text(r.result);
+  if (result !== undefined) return SUCCESS_WORD.test(result) ? undefined : result;
+  const status = text(r.status);
+  return status === undefined || SUCCESS_WORD.test(status) || isClosedStatus(status) ? undefined : status;
 }

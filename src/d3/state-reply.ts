@@ -15,7 +15,7 @@ import {
 import { statusError } from './status.ts';
 
 // "Closed", "Resolved", "Closed - False Positive"; not "Unresolved" or "Not closed".
-const isClosedStatus = (s: string) => /(?<![a-z])(closed|resolved)(?![a-z])/i.test(s) && !/\bnot\b/i.test(s);
+export const isClosedStatus = (s: string) => /(?<![a-z])(closed|resolved)(?![a-z])/i.test(s) && !/\bnot\b/i.test(s);
 
 const StateData = z.object({
   casenumber: z.union([z.string(), z.number()]).optional(),

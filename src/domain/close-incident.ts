@@ -1,5 +1,6 @@
 import type { Log } from '../log.ts';
 import type { AuditSubject, AuditTrail } from './audit.ts';
+import { closeIntent, incidentLockKey } from './close-intent.ts';
 import { CloseError, type CloseErrorCode, isCloseError } from './errors.ts';
 import { keepLock } from './lock-heartbeat.ts';
 import { decideClose, type PolicyRules } from './policy.ts';
@@ -25,7 +26,7 @@ export interface CloseDeps {
   isInAllowedGroup(slackUserId: string): Promise<boolean>;
   d3: IncidentCloser;
   /** De-duplication, the per-incident lock, and the memory of incidents seen closed. */
-  store: Pick<Store, 'once' | 'locks' | 'cache'>;
+  store: Pick<Store, 'once' | 'locks' | 'cache' | 'outbox'>;
   summaries: SummaryDeliverer;
   log: Log;
   /** Counts outcomes and D3 latency; optional so tests can leave it out. */
@@ -70,7 +71,7 @@ export function createCloseIncident(deps: CloseDeps) {
       return { ok: false, error: new CloseError('duplicate_request') };
     }
 
-    const lockKey = `incident:${req.incidentNumber.toUpperCase()}`;
+    const lockKey = incidentLockKey(req.incidentNumber);
     // The holder names this request, not just the user, so a lapsed lock is never released by its old owner.
     const holder = `${req.slackUserId}/${req.requestId}`;
     const lock = await deps.store.locks.acquire(lockKey, holder, deps.lockTtlMs);
@@ -126,6 +127,9 @@ async function closeHoldingLock(
     deps.store.cache
       .set(SEEN_CLOSED, seenKey, req.requestId, deps.closedMemoryMs ?? 300_000)
       .catch((e) => log.warn({ err: e }, 'could not remember the incident as closed'));
+  // Should the app die before D3's answer is recorded, the replay finds this and asks D3 (close-intent.ts).
+  await deps.store.outbox.put(closeIntent(req, identity)).catch((e) => log.warn({ err: e }, 'close intent not saved'));
+  const dropIntent = () => deps.store.outbox.remove(req.requestId).catch(() => {});
   let closure: Closure;
   try {
     closure = await deps.d3.closeIncident({
@@ -144,6 +148,7 @@ async function closeHoldingLock(
     if (error.detail.hint)
       log.error({ code: error.code, status: error.detail.status }, `D3 refused the bot: ${error.detail.hint}`);
     else if (!isCloseError(e)) log.error({ err: e }, 'unexpected error while closing');
+    await dropIntent();
     const outcome = auditOutcomeOf(error.code);
     if (outcome === 'closed_by_other' || outcome === 'closed_unconfirmed') await sawClosed();
     await audit(outcome, identity, outcome === 'unknown' || outcome === 'failed' ? error.code : undefined, ms);
@@ -152,6 +157,7 @@ async function closeHoldingLock(
   const d3LatencyMs = Math.round(performance.now() - started);
   await sawClosed();
   if (closure.alreadyClosed) {
+    await dropIntent();
     await audit('already_closed', identity, undefined, d3LatencyMs);
     return { ok: true, closure, d3Username: identity.username };
   }

@@ -27,7 +27,8 @@ export interface HistoryDeps {
 
 /**
  * `history <number>`: the close attempts on record, shown only to someone who may close the
- * incident from this channel (policy.decideRead). A refusal is audited like a refused close.
+ * incident from this channel (policy.decideRead), and only those made on their D3 site. A refusal is
+ * audited like a refused close.
  */
 export function createHistory(deps: HistoryDeps) {
   return async function history(req: HistoryRequest): Promise<HistoryResult> {
@@ -45,7 +46,10 @@ export function createHistory(deps: HistoryDeps) {
       await deps.auditTrail.record(subject, { outcome: 'refused', code: decision.error.code }, log);
       return { ok: false, error: decision.error };
     }
-    return { ok: true, records: await deps.store.audit.history(req.incidentNumber) };
+    // D3 lets an analyst close only their own site's incidents: the attempts on other sites are not theirs to read.
+    const site = decision.identity.site.toLowerCase();
+    const records = await deps.store.audit.history(req.incidentNumber);
+    return { ok: true, records: records.filter((r) => r.site === undefined || r.site.toLowerCase() === site) };
   };
 }
 

@@ -81,6 +81,12 @@ export interface IncidentFieldSetter {
 
 /** What the runtime holds of D3: the closer, plus its queue (for the busy refusal and metrics) and shutdown. */
 export interface D3Gateway extends IncidentCloser {
+  /**
+   * Whether D3 shows the incident closed by a close sent at or after `sentAt` (wall-clock ms), with the
+   * evidence closeIncident asks for: the closure when it is, undefined when it is not (open, someone
+   * else's, unproven). Throws CloseError when the state cannot be read.
+   */
+  confirmClosure(cmd: CloseCommand, sentAt: number): Promise<Closure | undefined>;
   /** Incidents waiting for a rate-limit slot, for metrics. */
   queueDepth(): number;
   /** Stop accepting work and release sockets. */

@@ -121,10 +121,23 @@ export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
       return posted;
     }
     attempts.forgetAllBut([...pending.map((p) => p.id), ...held.keys()]);
-    for (const p of pending) {
+    for (let p of pending) {
       // Its live post is under way in this process, or (fresh, not ours) probably in another instance.
       if (live.has(p.id) || attempts.leftover(p.id)) continue;
-      if (!known.has(p.id) && Date.now() - Date.parse(p.createdAt) < freshMs) continue;
+      if (p.unconfirmed) {
+        // A close not yet answered (or cut off by a crash): posted only once D3 proves it.
+        const v = await deps.resolveIntent?.(p).catch(() => 'later' as const);
+        if (v === 'drop') await deps.store.outbox.remove(p.id).catch(() => {});
+        if (!v || typeof v === 'string') continue;
+        if (
+          !(await deps.store.outbox.put(v).then(
+            () => true,
+            () => false,
+          ))
+        )
+          continue;
+        p = v;
+      } else if (!known.has(p.id) && Date.now() - Date.parse(p.createdAt) < freshMs) continue;
       const lookFirst = known.get(p.id) !== 'absent';
       const a = await attempts.attempt(p, { lookFirst, recheck: true, onClaimError: 'later' }).catch(() => undefined);
       if (a?.kind === 'posted') posted += 1;

@@ -36,4 +36,6 @@ export interface SummaryDeps {
   /** Most closures kept in memory while the store is down (default 1,000); past it they are dropped, and said so. */
   heldMax?: number;
   observe?: (e: SummaryEvent) => void;
+  /** Settles a close intent (PendingSummary.unconfirmed): the proven summary, 'drop' or 'later'. */
+  resolveIntent?: (p: PendingSummary) => Promise<PendingSummary | 'drop' | 'later'>;
 }

@@ -21,6 +21,8 @@ export interface Closure {
   note: string;
   /** D3 said the incident was already closed before this request. */
   alreadyClosed?: boolean;
+  /** D3's words when it said so, for the analyst should its state disagree. */
+  d3Said?: string;
   /** Fields D3 did not give (e.g. contextData that did not parse): the summary says so. */
   partial?: boolean;
 }
@@ -34,6 +36,11 @@ export interface PendingSummary {
   closure: Closure;
   requestId: string;
   createdAt: string;
+  /**
+   * Written just before the close is sent: D3 may close the incident and the app die before it hears.
+   * Never posted as it is; the replay asks D3 (domain/close-intent.ts) and posts only a proven closure.
+   */
+  unconfirmed?: { d3DisplayName?: string };
 }
 
 /**

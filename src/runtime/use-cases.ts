@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import { createAcceptClose } from '../domain/accept-close.ts';
 import { createAuditTrail } from '../domain/audit.ts';
 import { createCloseIncident, createRefusalRecorder } from '../domain/close-incident.ts';
+import { createIntentResolver } from '../domain/close-intent.ts';
 import { createHistory } from '../domain/history.ts';
 import { createMappingCommands } from '../domain/mapping.ts';
 import { createOriginGate } from '../domain/origin-gate.ts';
@@ -44,8 +45,12 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     noteKey: config.audit.noteKey,
     onUnrecorded: metrics.countUnrecordedRefusal,
   });
+  // Renewed every third of it while a close runs (lock-heartbeat.ts): it only bounds how long a crashed
+  // instance keeps an incident locked, and when an intent it left may be settled (close-intent.ts).
+  const incidentLockTtlMs = 30_000;
   const summaries = createSummaryDeliverer({
     store,
+    resolveIntent: createIntentResolver({ store, d3, lockTtlMs: incidentLockTtlMs, log }),
     post: (p) => summaryPost.post(p),
     findPosted: edges.lookUpSummaries ? (p) => summaryPost.findPosted(p) : undefined,
     notifyNotPosted: (p, slackError) =>
@@ -76,9 +81,7 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
       log,
       observe: metrics.observeClose,
       auditTrail,
-      // Renewed every third of it while the close runs (lock-heartbeat.ts): this only bounds how long a
-      // crashed instance keeps an incident locked.
-      lockTtlMs: 30_000,
+      lockTtlMs: incidentLockTtlMs,
       closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
     }),
   );

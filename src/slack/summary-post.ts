@@ -10,28 +10,21 @@ export const SUMMARY_EVENT_TYPE = 'incident_closed';
 /** Reading a conversation's history: public, private, DM and group DM. */
 export const HISTORY_SCOPES = ['channels:history', 'groups:history', 'im:history', 'mpim:history'] as const;
 
-/** Slack errors that no retry will fix; anything else (network, 5xx, rate limits) is retried later. */
-const permanentErrors = new Set([
-  'not_in_channel',
-  'channel_not_found',
-  'is_archived',
-  'msg_too_long',
-  'msg_blocks_too_long',
-  'invalid_blocks',
-  'invalid_metadata_format',
-  'invalid_metadata_schema',
-  'metadata_too_large',
-  'no_text',
-  'restricted_action',
-  'restricted_action_read_only_channel',
-  'restricted_action_thread_only_channel',
-  'restricted_action_non_threadable_channel',
-  'cannot_reply_to_message',
-  'invalid_auth',
-  'not_authed',
-  'token_revoked',
-  'account_inactive',
-  'missing_scope',
+/**
+ * Errors Slack answers with that a later try may not get again. Any other error Slack answers with is
+ * its final word on this message (posting_to_general_channel_denied, team_access_not_granted,
+ * invalid_arguments, not_in_channel…): retrying it would re-post forever while the analyst waits for a
+ * summary that never comes. Network failures, 5xx and 429s are retried.
+ */
+const transientPostErrors = new Set([
+  'ratelimited',
+  'rate_limited',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+  'team_added_to_org',
+  'message_limit_exceeded',
 ]);
 /** History errors a later round may not see again; others (no scope, not a member) will not change. */
 const transientLookupErrors = new Set(['ratelimited', 'slack_unreachable', 'slack_http_error', 'internal_error']);
@@ -167,10 +160,11 @@ function retryAfterMs(e: unknown): number | undefined {
   return Math.max(0, err.retryAfter) * 1000;
 }
 
-/** Slack said no (a platform error, a 429): proven not posted. A timeout, reset or 5xx: maybe posted. */
+/** Slack said no (a platform error, a 429): proven not posted, and final unless transient. A timeout, reset or 5xx: maybe posted. */
 function failure(e: unknown): PostResult {
   const code = (e as { code?: unknown })?.code;
   const slackError = slackErrorOf(e);
-  const proven = code === 'slack_webapi_platform_error' || code === 'slack_webapi_rate_limited_error';
-  return { ok: false, slackError, permanent: permanentErrors.has(slackError), maybePosted: !proven };
+  const answered = code === 'slack_webapi_platform_error';
+  const proven = answered || code === 'slack_webapi_rate_limited_error';
+  return { ok: false, slackError, permanent: answered && !transientPostErrors.has(slackError), maybePosted: !proven };
 }

@@ -9,6 +9,12 @@ import { openSqlite } from './sqlite-store.ts';
 export type { StoreOptions } from './common.ts';
 
 const pingTimeoutMs = 2_000;
+/**
+ * The longest one store call may take. A store that stops answering without dropping the connection
+ * (a network partition, a paused VM, a long fork) fails nothing fast: without a bound every call waits,
+ * and a closure D3 confirmed is neither told, posted nor recorded. Redis answers in milliseconds.
+ */
+const opTimeoutMs = 3_000;
 
 /**
  * Opens the store named by STORE_URL: `memory://` (throwaway), `sqlite://<path>` (one process, survives
@@ -35,7 +41,7 @@ function assemble(keyv: Keyv, p: Parts, secrets: string[]): Store {
   let closing: Promise<void> | undefined;
   const run = async <T>(op: string, fn: () => Promise<T>): Promise<T> => {
     try {
-      return await fn();
+      return await withTimeout(fn(), opTimeoutMs);
     } catch (e) {
       throw storeError(op, e, secrets);
     }

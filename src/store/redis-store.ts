@@ -101,8 +101,12 @@ export async function openRedis(url: string, opts: StoreOptions, secrets: string
       },
       ping: async () => (await client.ping()) === 'PONG',
       close: async () => {
-        if (client.isReady) await client.close();
-        else if (client.isOpen) client.destroy();
+        // QUIT waits for replies a frozen Redis never sends: give it a moment, then drop the socket.
+        const quit = client.isReady ? client.close().catch(() => {}) : undefined;
+        let timer: NodeJS.Timeout | undefined;
+        if (quit) await Promise.race([quit, new Promise((r) => (timer = setTimeout(r, 1_000)))]);
+        clearTimeout(timer);
+        if (client.isOpen) client.destroy();
       },
     },
   };

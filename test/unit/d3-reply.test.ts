@@ -50,6 +50,7 @@ describe('parseCloseReply on 200 replies', () => {
     expect(parseCloseReply(200, fixture('close-already-closed.json'), ctx)).toEqual({
       ...ours,
       alreadyClosed: true,
+      d3Said: 'Incident 20200526-23 is already closed.',
       partial: true,
     });
   });
@@ -86,7 +87,7 @@ describe('parseCloseReply on 200 replies', () => {
     [
       'a record whose Result is no success word',
       envelope({ error: '', returnData: '', contextData: { incidentNumber: N, result: 'Pending' } }),
-      undefined,
+      'Pending',
     ],
     [
       'success for another incident',
