@@ -17,7 +17,7 @@ export interface AuditSubject {
 
 export interface AuditEntry {
   outcome: AuditOutcome;
-  identity?: Identity;
+  identity?: Pick<Identity, 'username' | 'site'>;
   code?: string;
   d3LatencyMs?: number;
 }

@@ -1,4 +1,5 @@
 import type { Log } from '../log.ts';
+import type { AuditTrail } from './audit.ts';
 import type { CloseRequest } from './close-incident.ts';
 import type { D3Gateway, Store } from './ports.ts';
 import type { Identity, PendingSummary } from './types.ts';
@@ -35,6 +36,8 @@ export type IntentVerdict = PendingSummary | 'drop' | 'later';
 export function createIntentResolver(deps: {
   store: Pick<Store, 'locks' | 'outbox' | 'audit'>;
   d3: Pick<D3Gateway, 'confirmClosure'>;
+  /** The settled attempt is put on record: the close that died with its process wrote none. */
+  auditTrail?: AuditTrail;
   lockTtlMs: number;
   log: Log;
 }) {
@@ -63,6 +66,20 @@ export function createIntentResolver(deps: {
       const closure = await deps.d3.confirmClosure(cmd, Date.parse(p.createdAt));
       const log = deps.log.child({ requestId: p.requestId, incident: p.closure.incidentNumber });
       log.warn({ closed: closure !== undefined }, 'a close cut off before D3 answered, checked in D3');
+      await deps.auditTrail?.record(
+        {
+          requestId: p.requestId,
+          incidentNumber: p.closure.incidentNumber,
+          slackUserId: p.slackUserId,
+          note: p.closure.note,
+        },
+        {
+          outcome: closure ? 'closed' : 'unknown',
+          code: closure ? 'settled_after_restart' : 'cut_off_unproven',
+          identity: { username: p.d3Username, site: p.closure.site },
+        },
+        log,
+      );
       if (!closure) return 'drop';
       const { unconfirmed: _, ...rest } = p;
       return { ...rest, closure };

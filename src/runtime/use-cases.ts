@@ -50,7 +50,7 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
   const incidentLockTtlMs = 30_000;
   const summaries = createSummaryDeliverer({
     store,
-    resolveIntent: createIntentResolver({ store, d3, lockTtlMs: incidentLockTtlMs, log }),
+    resolveIntent: createIntentResolver({ store, d3, lockTtlMs: incidentLockTtlMs, log, auditTrail }),
     post: (p) => summaryPost.post(p),
     findPosted: edges.lookUpSummaries ? (p) => summaryPost.findPosted(p) : undefined,
     notifyNotPosted: (p, slackError) =>

@@ -117,5 +117,12 @@ describe('attack: SIGKILL while D3 is closing the incident', () => {
     expect(String(posts[0]!.args.text)).toContain('<@U1234>');
     expect(String(posts[0]!.args.text)).toContain(note);
     expect(d3.closeCalls()).toHaveLength(1);
+    // The attempt that died with its process is put on record when it is settled.
+    const audits = second
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"audit"'))
+      .map((l) => (JSON.parse(l) as { audit: Record<string, unknown> }).audit);
+    expect(audits).toMatchObject([{ incidentNumber: N, outcome: 'closed', code: 'settled_after_restart' }]);
   }, 90_000);
 });
