@@ -454,6 +454,7 @@ describe.skipIf(redis.skip)('store on redis:// shared by several instances', () 
     await store.overrides.set('U1234', { username: 'jdoe', setBy: 'UADMIN', setAt: '2024-05-26T10:00:00Z' });
     const keys = (await admin!.keys('*')).sort();
     expect(keys).toEqual([
+      'ci:audit-user:U1234',
       'ci:audit:20200526-23',
       'ci:cache:email:U1234',
       'ci:lock:incident:1',

@@ -6,7 +6,7 @@ import type { Reply } from './kit.ts';
 
 const HISTORY_MAX = 20;
 
-function outcomeWord(o: AuditOutcome): string {
+export function outcomeWord(o: AuditOutcome): string {
   switch (o) {
     case 'closed':
       return 'closed';
