@@ -14,7 +14,8 @@ export function slackDate(unixSeconds: number, fallback: string): string {
 /** An ISO timestamp of ours (audit records) as a date token; the ISO text as the fallback. */
 export function slackDateOfIso(iso: string): string {
   const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? safeUserText(iso) : slackDate(ms / 1000, iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
+  if (Number.isNaN(ms)) return safeUserText(iso);
+  return slackDate(ms / 1000, `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`);
 }
 
 /**
