@@ -12,7 +12,11 @@ async function start(env: Record<string, string>, slow?: number) {
   const slack = await startFakeSlack({ botToken, channels });
   if (slow) slack.script('conversations.list', { delayMs: slow });
   const h = await startHarness({ slack, env });
-  return { h, stop: async () => (await h.stop(), await slack.stop()) };
+  const stop = async () => {
+    await h.stop();
+    await slack.stop();
+  };
+  return { h, stop };
 }
 
 const reply = (h: Harness) => JSON.stringify(h.slack.responses());

@@ -13,7 +13,7 @@ describe('where a summary goes', () => {
   it('names the incident channel under Slack’s rules', () => {
     expect(incidentChannelName('INC-{number}', '20200526-23')).toBe('inc-20200526-23');
     expect(incidentChannelName('inc {number}!', 'TEST_INCIDENT.7')).toBe('inc-test_incident-7');
-    expect(incidentChannelName('x'.repeat(90) + '{number}', '1')).toHaveLength(80);
+    expect(incidentChannelName(`${'x'.repeat(90)}{number}`, '1')).toHaveLength(80);
     expect(incidentChannelName(undefined, '1')).toBeUndefined();
   });
 
