@@ -5,6 +5,7 @@
  * No credentials, no network beyond 127.0.0.1.
  */
 import { type Harness, startHarness } from '../test/support/harness.ts';
+import { submitWith, useShortcut } from '../test/support/surfaces.ts';
 
 type Block = {
   type: string;
@@ -34,6 +35,34 @@ function showChannel(h: Harness, from: number): void {
     console.log(render(call.args.blocks as Block[] | undefined, call.args.text));
     console.log(`\n  plain-text fallback: ${String(call.args.text).replace(/\n/g, ' | ')}`);
   }
+}
+
+/** "Close incident" on a D3 alert message: numbers found, modal pre-filled, summary in the alert's thread. */
+async function shortcutStep(h: Harness): Promise<void> {
+  console.log(`\n${bar}\n4) An analyst uses "Close incident" (message shortcut) on a D3 alert in #soc-alerts`);
+  const opened = h.slack.calls('views.open').length;
+  await useShortcut(h, { message: { text: 'D3 SOAR: incident 20200527-244 escalated (host WS-0193)' } });
+  await h.slack.waitFor(() => h.slack.calls('views.open').length === opened + 1, 5_000);
+  const view = h.slack.calls('views.open')[opened]?.args.view as {
+    blocks: Array<{ element?: { initial_value?: string } }>;
+  };
+  console.log(`   The form opens with the number found in the alert: ${view.blocks[0]?.element?.initial_value}`);
+  console.log(
+    `   and the note carries the alert's link:${view.blocks[1]?.element?.initial_value?.replace(/\n/g, ' ')}`,
+  );
+  const threadTs = '1716716400.000200';
+  const posts = h.slack.calls('chat.postMessage').length;
+  await submitWith(h, {
+    meta: { channel: 'C1234', threadTs },
+    incident: '20200527-244',
+    note: 'Benign: patch scanner.',
+  });
+  await h.slack.waitFor(() => h.slack.calls('chat.postMessage').length === posts + 1, 10_000);
+  const post = h.slack.calls('chat.postMessage')[posts]!.args;
+  console.log(
+    `   The summary is a reply in the alert's thread (thread_ts ${post.thread_ts}), not a new channel message:`,
+  );
+  showChannel(h, posts);
 }
 
 async function main(): Promise<void> {
@@ -73,6 +102,7 @@ async function main(): Promise<void> {
     const bad = await h.submit({ values: { incident: 'not a number!', note: null } });
     console.log(`   Slack shows these errors in place: ${bad.text}`);
     console.log(`   D3 calls so far: ${h.d3.closeCalls().length} (the bad submission made none)`);
+    await shortcutStep(h);
     console.log(bar);
   } catch (e) {
     failed = true;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { authProblems, d3Auth, MISSING_KEY } from './config-auth.ts';
+import { surfaceEnv, surfacesOf } from './config-surfaces.ts';
 import { urlProblems } from './config-urls.ts';
 import { isZoneSetting } from './d3/dates.ts';
 import { NOTE_MAX_LENGTH, SLACK_CHANNEL_ID, SLACK_USER_GROUP_ID, SLACK_USER_ID } from './domain/limits.ts';
@@ -119,6 +120,7 @@ const Env = z.object({
   AUDIT_NOTE_KEY: secret(
     z.string().min(32, { message: 'must be at least 32 characters (e.g. openssl rand -hex 32)' }),
   ).optional(),
+  ...surfaceEnv,
 });
 
 export type Config = ReturnType<typeof shape>;
@@ -164,6 +166,7 @@ function shape(e: z.output<typeof Env>) {
     outbox: { intervalMs: e.OUTBOX_INTERVAL_MS, claimTtlMs: e.OUTBOX_CLAIM_TTL_MS },
     logLevel: e.LOG_LEVEL,
     audit: { noteKey: e.AUDIT_NOTE_KEY },
+    surfaces: surfacesOf(e),
   };
 }
 

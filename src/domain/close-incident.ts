@@ -15,6 +15,8 @@ export interface CloseRequest {
   slackUserId: string;
   slackTeamId?: string;
   channelId: string;
+  /** The summary is a reply in this thread of channelId (the message shortcut's message). */
+  threadTs?: string;
   incidentNumber: string;
   note: string;
 }
@@ -164,6 +166,7 @@ async function closeHoldingLock(
   const delivery = await deps.summaries.deliver({
     id: req.requestId,
     channelId: req.channelId,
+    ...(req.threadTs && { threadTs: req.threadTs }),
     slackUserId: req.slackUserId,
     d3Username: identity.username,
     closure,

@@ -126,6 +126,8 @@ export interface AuditStore {
   append(rec: AuditRecord): Promise<void>;
   /** Newest first. */
   history(incidentNumber: string, limit?: number): Promise<AuditRecord[]>;
+  /** One Slack user's latest close attempts, newest first (App Home). */
+  byUser(slackUserId: string, limit?: number): Promise<AuditRecord[]>;
 }
 
 /** Short-lived caches (email by Slack user, user-group members, incidents seen closed). */

@@ -31,6 +31,10 @@ export interface Closure {
 export interface PendingSummary {
   id: string;
   channelId: string;
+  /** A reply in this thread (the message a shortcut was used on); absent = a message in the channel. */
+  threadTs?: string;
+  /** With threadTs: also shown in the channel (SUMMARY_REPLY_BROADCAST). */
+  replyBroadcast?: boolean;
   slackUserId: string;
   d3Username: string;
   closure: Closure;
@@ -105,11 +109,20 @@ export interface SlackPerson {
  * Where the closure summary went. `willRetry` means something will post it later: the outbox replay, or
  * (`heldInMemory`, the store being down) this process alone, so a restart before then loses it.
  */
-export type SummaryDelivery =
+export type SummaryDelivery = (
   | { status: 'posted'; channelId: string }
   /** Another instance of the bot took it over and finished: it posted it, or told the analyst why not. */
   | { status: 'handled_elsewhere'; channelId: string }
-  | { status: 'not_posted'; channelId: string; slackError: string; willRetry: boolean; heldInMemory?: boolean };
+  | { status: 'not_posted'; channelId: string; slackError: string; willRetry: boolean; heldInMemory?: boolean }
+) &
+  SummaryWhere;
+
+/** Where the summary was sent and why (domain/summary-route.ts), and how its feed copy fared. */
+export interface SummaryWhere {
+  threadTs?: string;
+  route?: import('./summary-route.ts').RouteReason;
+  feed?: SummaryDelivery;
+}
 
 /** The result of one close attempt, as the Slack edge renders it for the analyst. */
 export type Outcome =

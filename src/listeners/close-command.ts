@@ -68,7 +68,8 @@ export const closeCommand =
         const outcome = await deps.acceptClose(req, (refusal) =>
           ack(refusal ? errorMessage(refusal, ctx) : closingNotice(input.incidentNumber)),
         );
-        if (outcome) await respond(outcomeMessage(outcome, ctx));
+        // The outcome takes the place of the "Closing …" acknowledgement instead of adding a second message.
+        if (outcome) await respond({ ...outcomeMessage(outcome, ctx), replace_original: true });
       }
     }
   };

@@ -3,6 +3,7 @@ import type { CloseError } from '../domain/errors.ts';
 import { inputProblems } from '../domain/policy.ts';
 import { ids } from '../ids.ts';
 import { readCloseModal } from '../slack/read-modal.ts';
+import { chooseChannelText } from '../slack/render/home.ts';
 import { fieldErrorText } from '../slack/render/messages.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
 import type { ListenerDeps } from './deps.ts';
@@ -14,15 +15,18 @@ type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 export const closeModalSubmit =
   (deps: ListenerDeps) =>
   async ({ ack, view, body }: Args): Promise<void> => {
-    const { incidentNumber, note } = readCloseModal(view);
+    const { incidentNumber, note, pickedChannel } = readCloseModal(view);
     const inline = (e: CloseError) =>
       ack({ response_action: 'errors', errors: { [ids.incidentBlock]: fieldErrorText(e.code) } });
     if (await deps.refusedOutsider(viewOrigin(body), viewSubject(body, incidentNumber, note), inline)) return;
     const meta = deps.metadata.open(view.private_metadata);
     const problems = inputProblems(incidentNumber, note, deps.rules);
-    if (!meta || problems.incident || problems.note) {
+    // From App Home the summary's channel is the one picked, else the feed's (homeChannel).
+    const channelId = pickedChannel ?? meta?.channel ?? (meta?.home ? deps.homeChannel : undefined);
+    if (!meta || problems.incident || problems.note || !channelId) {
       const errors: Record<string, string> = {};
       if (!meta) errors[ids.incidentBlock] = fieldErrorText('bad_metadata');
+      else if (!channelId) errors[ids.channelBlock] = chooseChannelText;
       else if (problems.incident) errors[ids.incidentBlock] = fieldErrorText(problems.incident.code);
       if (problems.note) errors[ids.noteBlock] = fieldErrorText(problems.note.code);
       return ack({ response_action: 'errors', errors });
@@ -33,10 +37,12 @@ export const closeModalSubmit =
       dedupeKey: `view:${view.id}`,
       slackUserId: body.user.id,
       slackTeamId: body.team?.id ?? body.user.team_id,
-      channelId: meta.channel,
+      channelId,
+      ...(meta.threadTs && { threadTs: meta.threadTs }),
       incidentNumber,
       note,
     });
     const msg = outcomeMessage(outcome, { incidentNumber, supportContact: deps.supportContact });
-    await deps.notifyUser(meta.channel, body.user.id, msg);
+    await deps.notifyUser(channelId, body.user.id, msg);
+    if (meta.home) await deps.publishHome(body.user.id);
   };

@@ -25,5 +25,13 @@ export interface ListenerDeps {
   history: History;
   metadata: MetadataSealer;
   notifyUser(channelId: string, userId: string, msg: Reply): Promise<void>;
+  /** Incident numbers in a message (INCIDENT_NUMBER_PATTERN), for the message shortcut. */
+  findIncidentNumbers(message: unknown): string[];
+  /** A link to a message, or undefined when Slack does not give one quickly. */
+  permalink(channelId: string, ts: string): Promise<string | undefined>;
+  /** The channel a close from App Home announces in when none is picked (SUMMARY_FEED_CHANNEL_ID). */
+  homeChannel?: string;
+  /** Publishes the analyst's App Home (identity, recent closes, the close button). */
+  publishHome(slackUserId: string): Promise<void>;
   newRequestId(): string;
 }

@@ -51,6 +51,8 @@ export async function connectEdges(config: Config, opts: RuntimeOptions, log: Lo
     store,
     d3,
     slack,
+    /** The Web API client for calls of the surfaces (channel names, permalinks, App Home). */
+    web,
     bot: { botId: auth.bot_id, botUserId: auth.user_id },
     installation: installationOf(auth),
     summaryPost: createSummaryPost(summaryClient, { botId: auth.bot_id }),

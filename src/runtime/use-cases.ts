@@ -5,15 +5,20 @@ import { createAuditTrail } from '../domain/audit.ts';
 import { createCloseIncident, createRefusalRecorder } from '../domain/close-incident.ts';
 import { createIntentResolver } from '../domain/close-intent.ts';
 import { createHistory } from '../domain/history.ts';
+import { createHomeData } from '../domain/home.ts';
+import { findIncidentNumbers } from '../domain/incident-refs.ts';
 import { createMappingCommands } from '../domain/mapping.ts';
 import { createOriginGate } from '../domain/origin-gate.ts';
+import { createRoutedSummaries } from '../domain/routed-summaries.ts';
 import { createSummaryDeliverer } from '../domain/summaries.ts';
 import { createIdentityResolver } from '../identity/user-map.ts';
 import type { ListenerDeps } from '../listeners/deps.ts';
 import type { Log } from '../log.ts';
 import { createMetrics } from '../metrics.ts';
+import { createChannelDirectory } from '../slack/channels.ts';
 import { createMetadataSealer } from '../slack/metadata.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
+import { createSurfaceCalls } from '../slack/surfaces.ts';
 import type { Edges } from './edges.ts';
 import { trackClosures } from './lifecycle.ts';
 
@@ -69,6 +74,10 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     claimTtlMs: config.outbox.claimTtlMs,
     observe: (e) => metrics.observeSummary(e),
   });
+  // Channel names are read only when summaries may go to an incident's own channel.
+  const directory = createChannelDirectory(edges.web, log);
+  if (config.surfaces.incidentChannelTemplate) directory.start();
+  const routedSummaries = createRoutedSummaries(summaries, config.surfaces, directory);
   // Tracked so a graceful stop can wait for closures under way, in HTTP and Socket Mode alike.
   const closures = trackClosures(
     createCloseIncident({
@@ -77,7 +86,7 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
       isInAllowedGroup,
       d3,
       store,
-      summaries,
+      summaries: routedSummaries,
       log,
       observe: metrics.observeClose,
       auditTrail,
@@ -104,6 +113,12 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     metadata: createMetadataSealer(config.slack.botToken.reveal()),
     notifyUser: (c, u, m) => slack.notifyUser(c, u, m),
     newRequestId,
+    findIncidentNumbers: (message) => findIncidentNumbers(message, config.surfaces.incidentNumberPattern),
+    homeChannel: config.surfaces.feedChannelId,
+    ...createSurfaceCalls(edges.web, log, {
+      homeData: createHomeData({ resolveIdentity, store, log }),
+      supportContact: config.supportContact,
+    }),
   };
   return { deps, summaries, metrics, closures };
 }

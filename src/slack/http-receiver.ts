@@ -116,7 +116,7 @@ export class SlackHttpReceiver implements Receiver {
       if (body.type === 'url_verification' && typeof body.challenge === 'string')
         return sendJson(res, { challenge: body.challenge });
       const kind = servedKind(body);
-      // Events, actions, shortcuts, options and anything unknown: nothing here listens for them.
+      // Options requests, interactive messages and anything unknown: nothing here listens for them.
       if (!kind) return send(res, 404, 'unsupported request');
       if (!served[kind].safeParse(body).success) throw new HttpError(400, 'malformed Slack payload');
       const app = this.#app;

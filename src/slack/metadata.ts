@@ -3,7 +3,18 @@ import { z } from 'zod';
 import { SLACK_CHANNEL_ID_STRICT } from '../domain/limits.ts';
 
 /** What the modal carries from the command to its submission. */
-const Metadata = z.strictObject({ channel: z.string().regex(SLACK_CHANNEL_ID_STRICT) });
+const Metadata = z
+  .strictObject({
+    channel: z.string().regex(SLACK_CHANNEL_ID_STRICT).optional(),
+    /** The message a shortcut was used on: the summary is a reply in its thread. */
+    threadTs: z
+      .string()
+      .regex(/^\d{1,12}\.\d{1,9}$/)
+      .optional(),
+    /** Opened from App Home: no channel of its own; the modal's channel picker (or the route) decides. */
+    home: z.literal(true).optional(),
+  })
+  .refine((m) => m.channel !== undefined || m.home === true);
 export type ModalMetadata = z.output<typeof Metadata>;
 
 /**

@@ -115,13 +115,39 @@ export const served = {
     view: z.looseObject({ id: present, callback_id: z.string() }),
     response_urls: z.array(z.looseObject({ response_url: responseUrl })).optional(),
   }),
+  /** The "Close incident" message shortcut (message_action). */
+  shortcut: z.looseObject({
+    type: z.literal('message_action'),
+    callback_id: present,
+    trigger_id: present,
+    response_url: responseUrl,
+    user: z.looseObject({ id: userId }),
+    team: z.looseObject({ id: z.string() }).nullish(),
+    channel: z.looseObject({ id: channelId }),
+    message: z.looseObject({ ts: present, thread_ts: z.string().optional() }),
+  }),
+  /** App Home's button (block_actions). */
+  action: z.looseObject({
+    type: z.literal('block_actions'),
+    trigger_id: present,
+    user: z.looseObject({ id: userId }),
+    actions: z.array(z.looseObject({ action_id: z.string() })).min(1),
+  }),
+  /** Events API deliveries (app_home_opened). */
+  event: z.looseObject({
+    type: z.literal('event_callback'),
+    event_id: present,
+    event: z.looseObject({ type: present, user: userId.optional() }),
+  }),
 };
 
 /** Which served kind Bolt will route `b` as, in the order of Bolt's getTypeAndConversation. */
 export function servedKind(b: Record<string, unknown>): keyof typeof served | undefined {
-  if (b.event !== undefined) return undefined;
+  if (b.event !== undefined) return b.type === 'event_callback' ? 'event' : undefined;
   if (b.command !== undefined) return 'command';
-  if (b.name !== undefined || b.actions !== undefined) return undefined;
+  if (b.name !== undefined) return undefined;
+  if (b.actions !== undefined) return b.type === 'block_actions' ? 'action' : undefined;
+  if (b.type === 'message_action') return 'shortcut';
   if (b.type === 'view_submission' || b.type === 'view_closed') return 'view';
   return undefined;
 }

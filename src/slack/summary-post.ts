@@ -63,6 +63,8 @@ export function createSummaryPost(client: WebClient, o: SummaryPostOptions = {})
           // No link_names, no unfurls: the summary must not ping or preview anything the note contains.
           await client.chat.postMessage({
             channel: p.channelId,
+            // A reply in the alert's thread (message shortcut), shown in the channel too when configured.
+            ...(p.threadTs && { thread_ts: p.threadTs, ...(p.replyBroadcast && { reply_broadcast: true }) }),
             ...msg,
             metadata,
             unfurl_links: false,
@@ -88,14 +90,18 @@ export function createSummaryPost(client: WebClient, o: SummaryPostOptions = {})
       let cursor: string | undefined;
       for (let page = 0; page < 5; page++) {
         let res: Awaited<ReturnType<WebClient['conversations']['history']>>;
+        const query = {
+          channel: p.channelId,
+          oldest,
+          limit: 200,
+          include_all_metadata: true,
+          ...(cursor && { cursor }),
+        };
         try {
-          res = await client.conversations.history({
-            channel: p.channelId,
-            oldest,
-            limit: 200,
-            include_all_metadata: true,
-            ...(cursor ? { cursor } : {}),
-          });
+          // A threaded reply is not in the channel's history (unless broadcast): read the thread instead.
+          res = p.threadTs
+            ? await client.conversations.replies({ ...query, ts: p.threadTs })
+            : await client.conversations.history(query);
         } catch (e) {
           const reason = slackErrorOf(e);
           return { seen: 'unknown', reason, transient: transientLookupErrors.has(reason) };

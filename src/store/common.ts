@@ -18,6 +18,7 @@ export interface Opened {
 export const keyvOptions = { namespace: undefined, useKeyPrefix: false, throwOnErrors: true } as const;
 
 export const auditCap = 200;
+export const userAuditCap = 20;
 export const auditTtlMs = 90 * 24 * 60 * 60 * 1000;
 export const K = {
   lock: (key: string) => `ci:lock:${key}`,
@@ -27,6 +28,8 @@ export const K = {
   /** memory:// and sqlite://: one key per pending summary, so put/remove touch only that record. */
   outboxRecord: (id: string) => `ci:outbox:${id}`,
   audit: (incidentNumber: string) => `ci:audit:${incidentNumber}`,
+  /** A Slack user's latest close attempts (App Home), newest first, at most userAuditCap. */
+  auditByUser: (slackUserId: string) => `ci:audit-user:${slackUserId}`,
   cache: (ns: string, key: string) => `ci:cache:${ns}:${key}`,
   map: (slackUserId: string) => `ci:map:${slackUserId}`,
   ping: 'ci:ping',

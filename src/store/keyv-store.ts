@@ -61,6 +61,7 @@ function assemble(keyv: Keyv, p: Parts, secrets: string[]): Store {
     audit: {
       append: (rec) => run('audit.append', () => p.audit.append(rec)),
       history: (n, limit = 20) => run('audit.history', async () => (limit > 0 ? p.audit.history(n, limit) : [])),
+      byUser: (u, limit = 10) => run('audit.byUser', async () => (limit > 0 ? p.audit.byUser(u, limit) : [])),
     },
     cache: {
       get: <T>(ns: string, key: string) => run('cache.get', () => keyv.get<T>(K.cache(ns, key))),

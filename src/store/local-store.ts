@@ -1,7 +1,7 @@
 import { Keyv } from 'keyv';
 import type { LockResult } from '../domain/ports.ts';
 import type { AuditRecord, PendingSummary } from '../domain/types.ts';
-import { auditCap, auditTtlMs, K, keyvOptions, type Opened, type Parts } from './common.ts';
+import { auditCap, auditTtlMs, K, keyvOptions, type Opened, type Parts, userAuditCap } from './common.ts';
 
 /** memory://: everything in this process, gone when it exits. */
 export function openMemory(): Opened {
@@ -51,6 +51,7 @@ export function localParts(keyv: Keyv, outbox: Parts['outbox']): Parts {
     return undefined;
   };
   const history = async (n: string) => (await keyv.get<AuditRecord[]>(K.audit(n))) ?? [];
+  const byUser = async (u: string) => (await keyv.get<AuditRecord[]>(K.auditByUser(u))) ?? [];
   return {
     locks: {
       acquire: async (key, holder, ttlMs): Promise<LockResult> => {
@@ -76,8 +77,14 @@ export function localParts(keyv: Keyv, outbox: Parts['outbox']): Parts {
         serially(K.audit(rec.incidentNumber), async () => {
           const next = [rec, ...(await history(rec.incidentNumber))].slice(0, auditCap);
           await keyv.set(K.audit(rec.incidentNumber), next, auditTtlMs);
-        }),
+        }).then(() =>
+          serially(K.auditByUser(rec.slackUserId), async () => {
+            const mine = [rec, ...(await byUser(rec.slackUserId))].slice(0, userAuditCap);
+            await keyv.set(K.auditByUser(rec.slackUserId), mine, auditTtlMs);
+          }),
+        ),
       history: async (n, limit = 20) => (await history(n)).slice(0, limit),
+      byUser: async (u, limit = 10) => (await byUser(u)).slice(0, limit),
     },
     ping: async () => {
       await keyv.has(K.ping);

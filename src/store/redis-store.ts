@@ -11,6 +11,7 @@ import {
   redact,
   redactUrl,
   type StoreOptions,
+  userAuditCap,
 } from './common.ts';
 
 const extendScript =
@@ -90,14 +91,20 @@ export async function openRedis(url: string, opts: StoreOptions, secrets: string
       audit: {
         append: async (rec) => {
           const key = K.audit(rec.incidentNumber);
+          const mine = K.auditByUser(rec.slackUserId);
+          const json = JSON.stringify(rec);
           await client
             .multi()
-            .lPush(key, JSON.stringify(rec))
+            .lPush(key, json)
             .lTrim(key, 0, auditCap - 1)
             .pExpire(key, auditTtlMs)
+            .lPush(mine, json)
+            .lTrim(mine, 0, userAuditCap - 1)
+            .pExpire(mine, auditTtlMs)
             .exec();
         },
         history: async (n, limit = 20) => (await client.lRange(K.audit(n), 0, limit - 1)).map(parse<AuditRecord>),
+        byUser: async (u, limit = 10) => (await client.lRange(K.auditByUser(u), 0, limit - 1)).map(parse<AuditRecord>),
       },
       ping: async () => (await client.ping()) === 'PONG',
       close: async () => {

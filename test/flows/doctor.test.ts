@@ -58,7 +58,7 @@ describe('npm run doctor', () => {
     const r = await run('--incident', '20200526-23');
     expect(r.exitCode).toBe(0);
     expect(r.line('slack bot token')).toMatch(/^✓ .*auth\.test ok: bot close-incident \(UBOT\) in Acme \(T1234\)/);
-    expect(r.line('slack scopes')).toMatch(/^✓ .*all 11 scopes manifest\.yml asks for are granted/);
+    expect(r.line('slack scopes')).toMatch(/^✓ .*all 13 scopes manifest\.yml asks for are granted/);
     expect(r.line('slack signing secret')).toMatch(/^✓ /);
     expect(r.line('store')).toMatch(/^✓ .*wrote, read back and deleted a probe record/);
     expect(r.line('user map')).toMatch(/^✓ .*3 entries.*sites: Security Operations, Client A/);

@@ -243,14 +243,16 @@ describe('hostile and malformed requests to the Slack endpoint', () => {
   });
 
   it.each([
-    ['an Events API body (the app subscribes to no events)', { type: 'event_callback', event: null }],
-    ['a block action', { type: 'block_actions', actions: 'x', user: null }],
-    ['a shortcut', { type: 'shortcut', team: null }],
-  ])('answers %s with 404, never handing it to Bolt', async (_name, body) => {
+    ['a malformed Events API body', { type: 'event_callback', event: null }, 400],
+    ['a malformed block action', { type: 'block_actions', actions: 'x', user: null }, 400],
+    ['a malformed message shortcut', { type: 'message_action', message: null }, 400],
+    ['a global shortcut (the app declares none)', { type: 'shortcut', team: null }, 404],
+  ])('answers %s with 4xx, never handing it to Bolt', async (_name, body, status) => {
     const json = await h.raw(JSON.stringify(body), { contentType: 'application/json' });
     const payload = await h.raw(new URLSearchParams({ payload: JSON.stringify(body) }).toString());
-    expect(json.status).toBe(body.type === 'event_callback' ? 404 : 400);
-    expect(payload.status).toBe(404);
+    expect(json.status).toBe(400);
+    expect(payload.status).toBe(status);
+    expect(h.slack.calls('views.open')).toHaveLength(0);
   });
 
   it.each([

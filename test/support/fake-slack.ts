@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSocketModeServer, type FakeSocketMode } from './fake-slack-socket.ts';
+import { surfaceMethods } from './fake-slack-surfaces.ts';
 
 export type { FakeSocketMode, SocketAck, SocketEnvelopeType } from './fake-slack-socket.ts';
 
@@ -26,6 +27,8 @@ export interface FakeSlackOptions {
   appToken?: string;
   /** Bot scopes sent in `x-oauth-scopes` on every Web API answer; default: those manifest.yml asks for. */
   scopes?: string[];
+  /** What conversations.list serves (name → id); the bot is a member unless `member: false`. */
+  channels?: Array<{ id: string; name: string; member?: boolean }>;
 }
 
 /** The bot scopes manifest.yml asks for (history ones included). */
@@ -37,6 +40,8 @@ export const manifestScopes = [
   'users:read',
   'users:read.email',
   'usergroups:read',
+  'channels:read',
+  'groups:read',
   'channels:history',
   'groups:history',
   'im:history',
@@ -78,6 +83,8 @@ export interface FakeSlack {
   outage(method: string, reply?: ScriptedReply): void;
   /** Messages posted in `channel` (what conversations.history serves), oldest first. */
   messages(channel: string): Array<Record<string, unknown>>;
+  /** Replies posted in the thread of `threadTs` in `channel`, oldest first. */
+  replies(channel: string, threadTs: string): Array<Record<string, unknown>>;
   calls(method?: string): RecordedCall[];
   hung(method?: string): RecordedCall[];
   /** JSON bodies answered 2xx on response URLs (what the user saw), oldest first. */
@@ -97,6 +104,18 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const scripts = new Map<string, ScriptedReply[]>();
   const outages = new Map<string, ScriptedReply>();
   const posted = new Map<string, Array<Record<string, unknown>>>();
+  /** Thread replies by `channel/thread_ts`, oldest first (conversations.replies serves them). */
+  const threads = new Map<string, Array<Record<string, unknown>>>();
+  /** A reply goes to its thread; the channel's history shows it only when broadcast, as in Slack. */
+  function keep(a: Record<string, unknown>, m: Record<string, unknown>): Record<string, unknown> {
+    const channel = String(a.channel);
+    const threadTs = typeof a.thread_ts === 'string' ? a.thread_ts : undefined;
+    const broadcast = a.reply_broadcast === 'true' || a.reply_broadcast === true;
+    const kept = threadTs ? { ...m, thread_ts: threadTs, ...(broadcast && { subtype: 'thread_broadcast' }) } : m;
+    if (threadTs) threads.set(`${channel}/${threadTs}`, [...(threads.get(`${channel}/${threadTs}`) ?? []), kept]);
+    if (!threadTs || broadcast) posted.set(channel, [...(posted.get(channel) ?? []), kept]);
+    return { ok: true, channel: a.channel, ts: kept.ts, message: kept };
+  }
   const scopes = (opts.scopes ?? manifestScopes).join(',');
   const answered: RecordedCall[] = [];
   const hung: RecordedCall[] = [];
@@ -124,8 +143,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       const ts = nextTs();
       const message = { type: 'message', text: a.text ?? '', blocks: a.blocks, user: 'UBOT', bot_id: 'BBOT', ts };
       const kept = a.metadata ? { ...message, metadata: a.metadata } : message;
-      posted.set(String(a.channel), [...(posted.get(String(a.channel)) ?? []), kept]);
-      return { ok: true, channel: a.channel, ts, message };
+      return keep(a, kept);
     },
     'chat.postEphemeral': (a) =>
       a.channel && a.user ? { ok: true, message_ts: nextTs() } : { ok: false, error: 'channel_not_found' },
@@ -166,6 +184,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     },
     'conversations.open': (a) => ({ ok: true, channel: { id: `D${String(a.users ?? a.channel).replace(/\W/g, '')}` } }),
     'conversations.history': (a) => history(a),
+    ...surfaceMethods({ channels: opts.channels, threads, nextTs, base: () => base }),
     'apps.connections.open': () => ({
       ok: true,
       url: `${base.replace('http', 'ws')}/socket-mode?ticket=${++seq}&app_id=A1234`,
@@ -276,6 +295,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     script: (method, ...replies) => scripts.set(method, [...(scripts.get(method) ?? []), ...replies]),
     outage: (method, reply) => void (reply ? outages.set(method, reply) : outages.delete(method)),
     messages: (channel) => [...(posted.get(channel) ?? [])],
+    replies: (channel, threadTs) => [...(threads.get(`${channel}/${threadTs}`) ?? [])],
     calls: (method) => byMethod(answered, method),
     hung: (method) => byMethod(hung, method),
     responses: (id) => responses.filter((r) => id === undefined || r.id === id).map((r) => r.body),

@@ -299,9 +299,9 @@ describe('historyMessage', () => {
     ]).text;
     const lines = text.split('\n').slice(1);
     expect(lines).toEqual([
-      '• 2025-03-11 14:05:00 UTC — <@U1234> as jdoe — closed — note 42 chars — D3 1.2 s',
-      '• 2025-03-11 14:00:00 UTC — <@U1234> as jdoe — failed (d3_unavailable) — note 42 chars — D3 15.0 s',
-      '• 2025-03-11 13:00:00 UTC — <@U1234> no D3 user — refused (user_unmapped) — note 42 chars — D3 not called',
+      '• <!date^1741701900^{date_short_pretty} {time}|2025-03-11 14:05:00 UTC> — <@U1234> as jdoe — closed — note 42 chars — D3 1.2 s',
+      '• <!date^1741701600^{date_short_pretty} {time}|2025-03-11 14:00:00 UTC> — <@U1234> as jdoe — failed (d3_unavailable) — note 42 chars — D3 15.0 s',
+      '• <!date^1741698000^{date_short_pretty} {time}|2025-03-11 13:00:00 UTC> — <@U1234> no D3 user — refused (user_unmapped) — note 42 chars — D3 not called',
     ]);
   });
 
@@ -319,7 +319,8 @@ describe('historyMessage', () => {
     const text = historyMessage('<!here>', [
       record({ slackUserId: '<!channel>', d3Username: '<@U9>', code: '<x>' }),
     ]).text;
-    expect(markupLeft(text)).toEqual([]);
+    // Our own date token is the one markup allowed; its fallback is our UTC text.
+    expect(markupLeft(text.replace(/<!date\^\d+\^\{date_short_pretty\} \{time\}\|[\d: -]+UTC>/g, ''))).toEqual([]);
   });
 });
 

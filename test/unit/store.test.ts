@@ -235,6 +235,17 @@ for (const backend of [memory, sqlite, redis]) {
       expect(recent[0]).toEqual(auditRecord(24));
     });
 
+    it('keeps each Slack user’s latest close attempts across incidents, newest first, for App Home', async () => {
+      const store = await open();
+      for (let i = 0; i < 25; i++) await store.audit.append(auditRecord(i, `20200526-${i}`));
+      await store.audit.append({ ...auditRecord(99, '20200526-99'), slackUserId: 'U5678' });
+      const mine = await store.audit.byUser('U1234');
+      expect(mine.map((r) => r.incidentNumber)).toEqual(Array.from({ length: 10 }, (_, i) => `20200526-${24 - i}`));
+      expect((await store.audit.byUser('U1234', 30)).length).toBe(20);
+      expect((await store.audit.byUser('U5678')).map((r) => r.incidentNumber)).toEqual(['20200526-99']);
+      expect(await store.audit.byUser('U0NOBODY')).toEqual([]);
+    });
+
     it('forgets a cached value after its TTL and keeps namespaces apart', async () => {
       const store = await open();
       await store.cache.set('group', 'U1234', ['U1', 'U2'], 5_000);
@@ -454,6 +465,7 @@ describe.skipIf(redis.skip)('store on redis:// shared by several instances', () 
     await store.overrides.set('U1234', { username: 'jdoe', setBy: 'UADMIN', setAt: '2024-05-26T10:00:00Z' });
     const keys = (await admin!.keys('*')).sort();
     expect(keys).toEqual([
+      'ci:audit-user:U1234',
       'ci:audit:20200526-23',
       'ci:cache:email:U1234',
       'ci:lock:incident:1',

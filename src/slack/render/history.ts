@@ -1,12 +1,13 @@
 /** `history <number>`: the close attempts on record, as the analyst reads them. */
 import { assertNever } from '../../domain/errors.ts';
 import type { AuditOutcome, AuditRecord } from '../../domain/types.ts';
+import { slackDateOfIso } from './dates.ts';
 import { safeUserText, userMention } from './escape.ts';
 import type { Reply } from './kit.ts';
 
 const HISTORY_MAX = 20;
 
-function outcomeWord(o: AuditOutcome): string {
+export function outcomeWord(o: AuditOutcome): string {
   switch (o) {
     case 'closed':
       return 'closed';
@@ -27,10 +28,8 @@ function outcomeWord(o: AuditOutcome): string {
   }
 }
 
-function formatTime(at: string): string {
-  const t = Date.parse(at);
-  return Number.isNaN(t) ? safeUserText(at) : `${new Date(t).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-}
+/** In each reader's time zone (Slack's date token), the UTC text as the fallback. */
+const formatTime = slackDateOfIso;
 
 function historyLine(r: AuditRecord): string {
   const who = r.d3Username ? `as ${safeUserText(r.d3Username)}` : 'no D3 user';

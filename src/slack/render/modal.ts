@@ -8,10 +8,18 @@ import { plain } from './kit.ts';
 /** The close form, pre-filled from the command when it can be. */
 export function closeModal(o: {
   incidentNumber?: string;
+  /** Several numbers (a message shortcut), one a line; a bulk close reads them back. */
+  incidentNumbers?: string[];
+  /** Replaces the number field's hint (e.g. "no incident number was found in that message"). */
+  incidentHint?: string;
   note?: string;
   privateMetadata: string;
   noteRequired: boolean;
+  /** Blocks after the note (App Home's channel picker). */
+  extraBlocks?: slack.KnownBlock[];
 }): slack.ModalView {
+  const several = (o.incidentNumbers?.length ?? 0) > 1;
+  const initialNumbers = o.incidentNumbers?.join('\n') ?? o.incidentNumber;
   return {
     type: 'modal',
     callback_id: ids.closeModal,
@@ -24,14 +32,16 @@ export function closeModal(o: {
         type: 'input',
         block_id: ids.incidentBlock,
         label: plain('Incident number'),
-        hint: plain('Letters, digits, - and _, with at least one digit.'),
+        hint: plain(o.incidentHint ?? 'Letters, digits, - and _, with at least one digit.'),
         element: {
           type: 'plain_text_input',
           action_id: ids.incidentInput,
-          max_length: INCIDENT_NUMBER_MAX,
+          ...(several ? { multiline: true } : { max_length: INCIDENT_NUMBER_MAX }),
           placeholder: plain(INCIDENT_NUMBER_EXAMPLE),
           // Input values are shown as typed; Slack does not decode entities in them.
-          ...(o.incidentNumber ? { initial_value: truncate(o.incidentNumber, INCIDENT_NUMBER_MAX, '') } : {}),
+          ...(initialNumbers
+            ? { initial_value: several ? initialNumbers : truncate(initialNumbers, INCIDENT_NUMBER_MAX, '') }
+            : {}),
         },
       },
       {
@@ -47,6 +57,7 @@ export function closeModal(o: {
           ...(o.note ? { initial_value: truncate(o.note, NOTE_MAX_LENGTH, '') } : {}),
         },
       },
+      ...(o.extraBlocks ?? []),
     ],
   };
 }

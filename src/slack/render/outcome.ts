@@ -3,6 +3,7 @@ import type { Outcome, SummaryDelivery } from '../../domain/types.ts';
 import { channelMention, safeUserText } from './escape.ts';
 import type { Reply } from './kit.ts';
 import { errorMessage, type MessageContext } from './messages.ts';
+import { routeWords } from './route-words.ts';
 
 function notPostedReason(slackError: string): string {
   switch (slackError) {
@@ -44,7 +45,8 @@ export function outcomeMessage(outcome: Outcome, ctx: MessageContext): Reply {
     const detail = by || on ? ` (${`${by}${on}`.trim()})` : '';
     return { text: `${n} was already closed in D3${detail} — nothing changed.` };
   }
-  const delivery = deliveryWords(n, outcome.delivery);
+  const where = routeWords(outcome.delivery);
+  const delivery = [deliveryWords(n, outcome.delivery), where].filter(Boolean).join(' ') || undefined;
   if (outcome.delivery?.status === 'not_posted' && delivery) return { text: delivery };
   const actor = ctx.d3Username ?? outcome.d3Username ?? c.closedBy;
   const as = actor?.trim() ? ` as ${safeUserText(actor)}` : '';

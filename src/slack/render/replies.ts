@@ -19,7 +19,11 @@ export function helpMessage(o: { noteRequired: boolean; isAdmin: boolean; proble
     o.noteRequired
       ? `• \`${cmd} <number>\` opens the close form with the number filled in (a note is required).`
       : `• \`${cmd} <number>\` closes the incident at once, without a note.`,
-    `• \`${cmd}\` opens the close form.`,
+    `• \`${cmd}\` opens the close form (one incident number a line closes several).`,
+    `• \`${cmd} <number>,<number>,<number> <note>\` closes several incidents with one note (commas, no spaces).`,
+    `• \`${cmd} <number> fp: <note>\` sets a close reason by its short form (e.g. \`fp\` for False Positive) before closing.`,
+    '• *Close incident* in a message’s ⋮ menu (More actions) finds the incident numbers in an alert and opens the form; the summary is a reply in its thread.',
+    '• The bot’s *Home* tab shows whom you act as in D3, your last ten close attempts, and a *Close an incident* button.',
     `• \`${cmd} whoami\` shows which D3 user you act as.`,
     `• \`${cmd} history <number>\` lists the close attempts for an incident.`,
     `• \`${cmd} help\` shows this message.`,
