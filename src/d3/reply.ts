@@ -84,7 +84,7 @@ export function parseCloseReply(
     const proof = [rd, ...items.map(resultWord)];
     if (!proof.some((w) => w !== undefined && SUCCESS_WORD.test(w))) {
       const said = rd && !rd.startsWith('{') && !rd.startsWith('[') ? rd : undefined;
-      throw unproven(status, `no success word in returnData (${clip(rd ?? String(env.returndata))})`, said);
+      throw unproven(status, `no success word in returnData (${clip(rd ?? shown(env.returndata))})`, said);
     }
   }
 
@@ -106,4 +106,13 @@ function itemDenial(r: Rec): string | undefined {
   if (result !== undefined) return SUCCESS_WORD.test(result) ? undefined : result;
   const status = text(r.status);
   return status === undefined || SUCCESS_WORD.test(status) || isClosedStatus(status) ? undefined : status;
+}
+
+/** returnData as the log shows it; D3's JSON may be any shape (an object whose toString is not a function). */
+function shown(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? typeof v;
+  } catch {
+    return typeof v;
+  }
 }

@@ -252,6 +252,11 @@ const maybeJson = (v: unknown): unknown => {
 };
 
 describe('parseCloseReply on arbitrary input', () => {
+  it('reads a returnData object whose toString is not a function as unproven (fast-check found it)', () => {
+    const body = JSON.stringify({ error: '', returnData: { toString: '' } });
+    expect(() => parseCloseReply(200, body, ctx)).toThrow(CloseError);
+  });
+
   it('never throws anything but CloseError, whatever the status and body', () => {
     fc.assert(
       fc.property(fc.integer({ min: 100, max: 599 }), fc.oneof(fc.string(), fc.json()), (status, body) => {
