@@ -14,7 +14,7 @@ type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 export const closeModalSubmit =
   (deps: ListenerDeps) =>
   async ({ ack, view, body }: Args): Promise<void> => {
-    const { incidentNumber, note } = readCloseModal(view);
+    const { incidentNumber, note, disposition } = readCloseModal(view);
     const inline = (e: CloseError) =>
       ack({ response_action: 'errors', errors: { [ids.incidentBlock]: fieldErrorText(e.code) } });
     if (await deps.refusedOutsider(viewOrigin(body), viewSubject(body, incidentNumber, note), inline)) return;
@@ -36,6 +36,7 @@ export const closeModalSubmit =
       channelId: meta.channel,
       incidentNumber,
       note,
+      disposition,
     });
     const msg = outcomeMessage(outcome, { incidentNumber, supportContact: deps.supportContact });
     await deps.notifyUser(meta.channel, body.user.id, msg);

@@ -115,12 +115,22 @@ export const served = {
     view: z.looseObject({ id: present, callback_id: z.string() }),
     response_urls: z.array(z.looseObject({ response_url: responseUrl })).optional(),
   }),
+  // Buttons and dispatched inputs (listeners/block-actions.ts): the preview, the confirmation card.
+  action: z.looseObject({
+    type: z.literal('block_actions'),
+    user: z.looseObject({ id: userId }),
+    team: z.looseObject({ id: z.string() }).nullish(),
+    actions: z.array(z.looseObject({ action_id: present })).min(1),
+    view: z.looseObject({ id: present }).optional(),
+    response_url: responseUrl.optional(),
+  }),
 };
 
 /** Which served kind Bolt will route `b` as, in the order of Bolt's getTypeAndConversation. */
 export function servedKind(b: Record<string, unknown>): keyof typeof served | undefined {
   if (b.event !== undefined) return undefined;
   if (b.command !== undefined) return 'command';
+  if (b.type === 'block_actions' && b.actions !== undefined) return 'action';
   if (b.name !== undefined || b.actions !== undefined) return undefined;
   if (b.type === 'view_submission' || b.type === 'view_closed') return 'view';
   return undefined;
