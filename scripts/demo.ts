@@ -5,6 +5,7 @@
  * No credentials, no network beyond 127.0.0.1.
  */
 import { type Harness, startHarness } from '../test/support/harness.ts';
+import { demoPreviewAndReason } from './demo-preview.ts';
 
 type Block = {
   type: string;
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     const bad = await h.submit({ values: { incident: 'not a number!', note: null } });
     console.log(`   Slack shows these errors in place: ${bad.text}`);
     console.log(`   D3 calls so far: ${h.d3.closeCalls().length} (the bad submission made none)`);
+    await demoPreviewAndReason(bar);
     console.log(bar);
   } catch (e) {
     failed = true;
