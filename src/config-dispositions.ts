@@ -12,10 +12,27 @@ const File = z.strictObject({
   dispositions: z.record(z.string(), z.string().trim()),
 });
 
-export function loadDispositions(e: { DISPOSITIONS?: string; DISPOSITIONS_FILE?: string }): {
+/** D3_INCIDENT_URL_TEMPLATE: an https address with `{number}` where the incident number goes. */
+export const incidentUrlTemplate = z
+  .string()
+  .refine((t) => t.includes('{number}'), { message: 'must contain {number}' })
+  .refine((t) => URL.canParse(t.replaceAll('{number}', '1')) && t.startsWith('https://'), {
+    message: 'must be an https URL, e.g. https://soar.example.com/Prod/VSOC/Incident/{number}',
+  });
+
+export function loadDispositions(e: {
+  DISPOSITIONS?: string;
+  DISPOSITIONS_FILE?: string;
+  DISPOSITION_REQUIRED?: boolean;
+}): {
   list: Disposition[];
   problems: string[];
 } {
+  if (e.DISPOSITION_REQUIRED && !e.DISPOSITIONS && !e.DISPOSITIONS_FILE)
+    return {
+      list: [],
+      problems: ['DISPOSITION_REQUIRED: needs DISPOSITIONS or DISPOSITIONS_FILE to list the allowed ones'],
+    };
   if (e.DISPOSITIONS && e.DISPOSITIONS_FILE)
     return { list: [], problems: ['DISPOSITIONS: set either DISPOSITIONS or DISPOSITIONS_FILE, not both'] };
   if (e.DISPOSITIONS) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { authProblems, d3Auth, MISSING_KEY } from './config-auth.ts';
-import { loadDispositions } from './config-dispositions.ts';
+import { incidentUrlTemplate, loadDispositions } from './config-dispositions.ts';
 import { urlProblems } from './config-urls.ts';
 import { isZoneSetting } from './d3/dates.ts';
 import { NOTE_MAX_LENGTH, SLACK_CHANNEL_ID, SLACK_USER_GROUP_ID, SLACK_USER_ID } from './domain/limits.ts';
@@ -76,17 +76,7 @@ const Env = z.object({
   D3_FIELDS_API_KEY: secret(z.string().min(1)).optional(),
   D3_FIELDS_JWT_SECRET: secret(z.string().min(32, { message: 'must be at least 32 characters' })).optional(),
   D3_PREVIEW: bool(true),
-  D3_INCIDENT_URL_TEMPLATE: z
-    .string()
-    .refine((t) => t.includes('{number}'), { message: 'must contain {number}' })
-    .refine(
-      (t) =>
-        URL.canParse(t.replaceAll('{number}', '1')) && new URL(t.replaceAll('{number}', '1')).protocol === 'https:',
-      {
-        message: 'must be an https URL, e.g. https://soar.example.com/Prod/VSOC/Incident/{number}',
-      },
-    )
-    .optional(),
+  D3_INCIDENT_URL_TEMPLATE: incidentUrlTemplate.optional(),
   CONFIRM_BEFORE_CLOSE: bool(false),
   DISPOSITIONS: z.string().optional(),
   DISPOSITIONS_FILE: z.string().optional(),
@@ -208,8 +198,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push('SLACK_SIGNING_SECRET: is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)');
     }
     problems.push(...urlProblems(e), ...authProblems(e), ...loadDispositions(e).problems);
-    if (e.DISPOSITION_REQUIRED && !e.DISPOSITIONS && !e.DISPOSITIONS_FILE)
-      problems.push('DISPOSITION_REQUIRED: needs DISPOSITIONS or DISPOSITIONS_FILE to list the allowed ones');
     if (problems.length === 0) return shape(e);
   }
   throw new ConfigError(problems);

@@ -3,9 +3,9 @@ import type { Secret } from '../config.ts';
 import { CloseError, isCloseError } from '../domain/errors.ts';
 import type { CloseCommand, IncidentFieldsCommand, IncidentQuery, IncidentReader } from '../domain/ports.ts';
 import { authHeaders, type D3Auth } from './auth.ts';
-import { type CloseCommandName, type D3Closure, parseCloseReply } from './reply.ts';
 import { fieldsBody } from './fields.ts';
 import { parseFieldsReply } from './fields-reply.ts';
+import { type CloseCommandName, type D3Closure, parseCloseReply } from './reply.ts';
 import { parseStateReply } from './state-reply.ts';
 import { statusError } from './status.ts';
 

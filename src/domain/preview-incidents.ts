@@ -2,9 +2,10 @@
  * Previews shown before a close: in the modal as numbers are typed, and on the confirmation card
  * (CONFIRM_BEFORE_CLOSE) whose Close button alone sends the close, once, within 10 minutes.
  */
+
+import type { CloseRequest } from './close-incident.ts';
 import { chooseDisposition, type DispositionRules } from './disposition.ts';
 import { CloseError, isCloseError } from './errors.ts';
-import type { CloseRequest } from './close-incident.ts';
 import type { IncidentPreviewer, IncidentState, ResolveIdentity, Store } from './ports.ts';
 import type { Outcome } from './types.ts';
 

@@ -1,11 +1,11 @@
 import type { AcceptClose } from '../domain/accept-close.ts';
-import type { DispositionRules } from '../domain/disposition.ts';
-import type { ConfirmClose, PreviewIncidents } from '../domain/preview-incidents.ts';
 import type { CloseRequest } from '../domain/close-incident.ts';
+import type { DispositionRules } from '../domain/disposition.ts';
 import type { History } from '../domain/history.ts';
 import type { MappingCommands } from '../domain/mapping.ts';
 import type { OriginGate } from '../domain/origin-gate.ts';
 import type { PolicyRules } from '../domain/policy.ts';
+import type { ConfirmClose, PreviewIncidents } from '../domain/preview-incidents.ts';
 import type { Outcome } from '../domain/types.ts';
 import type { Log } from '../log.ts';
 import type { ButtonSealer } from '../slack/button-value.ts';

@@ -76,7 +76,9 @@ function incidentOf(body: unknown): string {
   const p = (body as { CommandParams?: Record<string, unknown> } | null)?.CommandParams ?? {};
   const many = p['Incident Numbers'];
   const items = p.Input;
-  const item = Array.isArray(items) ? (items[0] as { IncidentNumber?: unknown } | undefined)?.IncidentNumber : undefined;
+  const item = Array.isArray(items)
+    ? (items[0] as { IncidentNumber?: unknown } | undefined)?.IncidentNumber
+    : undefined;
   return String(p['Incident Number'] ?? (Array.isArray(many) ? many[0] : '') ?? item ?? '');
 }
 
@@ -147,7 +149,9 @@ export async function startFakeD3(opts: FakeD3Options = {}) {
       const disposition = input?.Input?.Disposition;
       incidents.set(number, { status: 'Open', ...known, ...(disposition && { disposition }) });
       // GUESS about D3 (its page shows no reply): SetIncidentFields' sample, with a per-item Result.
-      return { body: { error: '', returnData: 'Successful', contextData: [{ IncidentNumber: number, Result: 'Successful' }] } };
+      return {
+        body: { error: '', returnData: 'Successful', contextData: [{ IncidentNumber: number, Result: 'Successful' }] },
+      };
     }
     if (kind === 'state' && known?.missing)
       return { body: { error: `Incident ${number} does not exist.`, returnData: '', contextData: null } };

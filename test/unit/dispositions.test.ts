@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
-import { chooseDisposition } from '../../src/domain/disposition.ts';
 import { parseFieldsReply } from '../../src/d3/fields-reply.ts';
+import { chooseDisposition } from '../../src/domain/disposition.ts';
 
 const good = {
   SLACK_BOT_TOKEN: 'xoxb-123-abc',
