@@ -87,7 +87,14 @@ describe('seeing an incident before closing it', () => {
     expect(h.logs().match(/incident preview \(getIncidentStaticField\) failed/g)).toHaveLength(1);
   });
 
-  it('reads nothing before a close when D3_PREVIEW=false', async () => {
+  it('reads nothing before a close when D3_PREVIEW=false, where the same close is refused with it on', async () => {
+    await start();
+    h.d3.incidents.set('20200526-23', { status: 'Open', site: 'Client B' });
+    await h.command({ text: '20200526-23 benign scanner' });
+    expect(await told()).toContain('Client B');
+    expect(h.d3.requests().map((r) => r.command)).toEqual(['getIncidentStaticField']);
+    await h.stop();
+
     await start({ D3_PREVIEW: 'false' });
     h.d3.incidents.set('20200526-23', { status: 'Open', site: 'Client B' });
     await h.command({ text: '20200526-23 benign scanner' });
