@@ -242,9 +242,15 @@ describe('hostile and malformed requests to the Slack endpoint', () => {
     expect(h.d3.requests()).toHaveLength(0);
   });
 
+  it('refuses a block action without a user or actions with 400 (buttons and the modal preview are served)', async () => {
+    const payload = (o: object) => new URLSearchParams({ payload: JSON.stringify(o) }).toString();
+    const res = await h.raw(payload({ type: 'block_actions', actions: 'x', user: null }));
+    expect(res.status).toBe(400);
+    expect(h.d3.requests()).toHaveLength(0);
+  });
+
   it.each([
     ['an Events API body (the app subscribes to no events)', { type: 'event_callback', event: null }],
-    ['a block action', { type: 'block_actions', actions: 'x', user: null }],
     ['a shortcut', { type: 'shortcut', team: null }],
   ])('answers %s with 404, never handing it to Bolt', async (_name, body) => {
     const json = await h.raw(JSON.stringify(body), { contentType: 'application/json' });
