@@ -6,6 +6,7 @@
  */
 import { type Harness, startHarness } from '../test/support/harness.ts';
 import { submitWith, useShortcut } from '../test/support/surfaces.ts';
+import { demoPreviewAndReason } from './demo-preview.ts';
 
 type Block = {
   type: string;
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
     console.log(`   Slack shows these errors in place: ${bad.text}`);
     console.log(`   D3 calls so far: ${h.d3.closeCalls().length} (the bad submission made none)`);
     await shortcutStep(h);
+    await demoPreviewAndReason(bar);
     console.log(bar);
   } catch (e) {
     failed = true;

@@ -8,6 +8,7 @@ interface AuthEnv {
   D3_API_KEY_HEADER: string;
   D3_JWT_SECRET?: Secret;
   D3_STATE_JWT_SECRET?: Secret;
+  D3_FIELDS_JWT_SECRET?: Secret;
   D3_JWT_HEADER: string;
   D3_JWT_CLAIMS?: string;
   D3_JWT_TTL_S: number;
@@ -33,6 +34,7 @@ export function d3Auth(e: AuthEnv): D3Auth {
     header: e.D3_JWT_HEADER,
     secret: e.D3_JWT_SECRET,
     stateSecret: e.D3_STATE_JWT_SECRET ?? e.D3_JWT_SECRET,
+    fieldsSecret: e.D3_FIELDS_JWT_SECRET ?? e.D3_JWT_SECRET,
     claims: 'claims' in parsed ? parsed.claims : {},
     ttlS: e.D3_JWT_TTL_S,
   };

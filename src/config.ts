@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { authProblems, d3Auth, MISSING_KEY } from './config-auth.ts';
+import { incidentUrlTemplate, loadDispositions } from './config-dispositions.ts';
 import { surfaceEnv, surfacesOf } from './config-surfaces.ts';
 import { urlProblems } from './config-urls.ts';
 import { isZoneSetting } from './d3/dates.ts';
@@ -73,6 +74,14 @@ const Env = z.object({
     .regex(/^[A-Za-z0-9_-]+$/, { message: 'must be a name such as VSOC' }),
   D3_API_KEY: secret(z.string().min(1)).optional(),
   D3_STATE_API_KEY: secret(z.string().min(1)).optional(),
+  D3_FIELDS_API_KEY: secret(z.string().min(1)).optional(),
+  D3_FIELDS_JWT_SECRET: secret(z.string().min(32, { message: 'must be at least 32 characters' })).optional(),
+  D3_PREVIEW: bool(true),
+  D3_INCIDENT_URL_TEMPLATE: incidentUrlTemplate.optional(),
+  CONFIRM_BEFORE_CLOSE: bool(false),
+  DISPOSITIONS: z.string().optional(),
+  DISPOSITIONS_FILE: z.string().optional(),
+  DISPOSITION_REQUIRED: bool(false),
   D3_API_KEY_HEADER: z
     .string()
     .regex(/^[A-Za-z0-9-]+$/, { message: 'must be an HTTP header name' })
@@ -126,6 +135,7 @@ const Env = z.object({
 export type Config = ReturnType<typeof shape>;
 
 function shape(e: z.output<typeof Env>) {
+  const dispositions = loadDispositions(e).list;
   return {
     slack: {
       botToken: e.SLACK_BOT_TOKEN,
@@ -141,6 +151,9 @@ function shape(e: z.output<typeof Env>) {
       // In jwt mode no key is sent (d3/auth.ts); loadConfig requires D3_API_KEY only in key mode.
       apiKey: e.D3_API_KEY ?? new Secret(''),
       stateApiKey: e.D3_STATE_API_KEY ?? e.D3_API_KEY ?? new Secret(''),
+      fieldsApiKey: e.D3_FIELDS_API_KEY ?? e.D3_API_KEY ?? new Secret(''),
+      preview: e.D3_PREVIEW,
+      incidentUrlTemplate: e.D3_INCIDENT_URL_TEMPLATE,
       auth: d3Auth(e),
       keyHeader: e.D3_API_KEY_HEADER,
       defaultSite: e.D3_DEFAULT_SITE,
@@ -162,6 +175,8 @@ function shape(e: z.output<typeof Env>) {
       adminUserIds: e.SLACK_ADMIN_USER_IDS,
     },
     supportContact: e.SUPPORT_CONTACT,
+    confirmBeforeClose: e.CONFIRM_BEFORE_CLOSE,
+    dispositions: { list: dispositions, required: e.DISPOSITION_REQUIRED },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     outbox: { intervalMs: e.OUTBOX_INTERVAL_MS, claimTtlMs: e.OUTBOX_CLAIM_TTL_MS },
     logLevel: e.LOG_LEVEL,
@@ -185,7 +200,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
       problems.push('SLACK_SIGNING_SECRET: is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)');
     }
-    problems.push(...urlProblems(e), ...authProblems(e));
+    problems.push(...urlProblems(e), ...authProblems(e), ...loadDispositions(e).problems);
     if (problems.length === 0) return shape(e);
   }
   throw new ConfigError(problems);

@@ -13,4 +13,12 @@ export const ids = {
   /** The modal's channel picker (opened from App Home). */
   channelBlock: 'summary_channel_block',
   channelInput: 'summary_channel_input',
+  dispositionBlock: 'disposition_block',
+  dispositionSelect: 'disposition_select',
+  previewBlock: 'preview_block',
+  confirmBlock: 'confirm_block',
+  confirmClose: 'confirm_close',
+  cancelClose: 'cancel_close',
+  openInD3Block: 'open_in_d3_block',
+  openInD3: 'open_in_d3',
 } as const;

@@ -69,8 +69,15 @@ export function createMetrics(sources: MetricSources) {
     help: 'Refused requests over the per-user audit bound (5 a minute): counted here, neither logged nor stored one by one',
     registers: [registry],
   });
+  const previewFailures = new Counter({
+    name: 'close_incident_preview_failures_total',
+    help: 'Incident previews (getIncidentStaticField) that failed; the close went ahead without them',
+    labelNames: ['code'],
+    registers: [registry],
+  });
   return {
     registry,
+    countPreviewFailure: (code: string) => previewFailures.inc({ code }),
     countUnrecordedRefusal: () => unrecordedRefusals.inc(),
     observeSummary(e: SummaryEvent) {
       if (e === 'dropped') summariesDropped.inc();

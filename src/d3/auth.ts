@@ -26,6 +26,8 @@ export interface D3JwtSettings {
   secret: Secret;
   /** Secret Key of getIncidentStaticField's JWT key (D3 issues one per command); defaults to `secret`. */
   stateSecret: Secret;
+  /** Secret Key of SetIncidentFieldsInBulk's JWT key; defaults to `secret`. */
+  fieldsSecret?: Secret;
   /** Extra claims from the tenant's payload template; the body's own fields always win. */
   claims: Record<string, unknown>;
   /** Lifetime for `iat`/`exp`; 0 sends neither. */
@@ -59,12 +61,15 @@ export async function signD3Body(
 /** The auth header(s) for one request: the command's key, or a token signed over `body`. */
 export async function authHeaders(
   auth: D3Auth,
-  which: 'close' | 'state',
-  keys: { close: Secret; state: Secret },
+  which: 'close' | 'state' | 'fields',
+  keys: { close: Secret; state: Secret; fields?: Secret },
   body: object,
 ): Promise<Record<string, string>> {
-  if (auth.kind === 'key') return { [auth.header]: (which === 'close' ? keys.close : keys.state).reveal() };
-  const secret = which === 'close' ? auth.secret : auth.stateSecret;
+  // SetIncidentFieldsInBulk has a key of its own in D3; without one configured the close key is used.
+  if (auth.kind === 'key')
+    return { [auth.header]: (which === 'fields' ? (keys.fields ?? keys.close) : keys[which]).reveal() };
+  const secret =
+    which === 'close' ? auth.secret : which === 'state' ? auth.stateSecret : (auth.fieldsSecret ?? auth.secret);
   return { [auth.header]: await signD3Body(body, secret, auth) };
 }
 

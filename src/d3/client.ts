@@ -1,8 +1,10 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import type { Secret } from '../config.ts';
 import { CloseError, isCloseError } from '../domain/errors.ts';
-import type { CloseCommand, IncidentQuery, IncidentReader } from '../domain/ports.ts';
+import type { CloseCommand, IncidentFieldsCommand, IncidentQuery, IncidentReader } from '../domain/ports.ts';
 import { authHeaders, type D3Auth } from './auth.ts';
+import { fieldsBody } from './fields.ts';
+import { parseFieldsReply } from './fields-reply.ts';
 import { type CloseCommandName, type D3Closure, parseCloseReply } from './reply.ts';
 import { parseStateReply } from './state-reply.ts';
 import { statusError } from './status.ts';
@@ -16,6 +18,8 @@ export interface D3ClientOptions {
   apiKey: Secret;
   /** Webhook key of getIncidentStaticField (D3 issues one key per command). */
   stateApiKey: Secret;
+  /** Webhook key of SetIncidentFieldsInBulk; defaults to apiKey. */
+  fieldsApiKey?: Secret;
   /** Header that carries the key; D3's UI calls it "Request Header Key" (usually `d3key`). */
   keyHeader: string;
   /** Key (default) or a JWT signed over each body (d3/auth.ts). */
@@ -35,10 +39,13 @@ export type StateQuery = IncidentQuery;
 export interface D3Client extends IncidentReader {
   /** One POST of the close command; throws CloseError. Never retries (see gateway.ts). */
   close(cmd: CloseCommand): Promise<D3Closure>;
+  /** One POST of SetIncidentFieldsInBulk for one incident; resolves only on D3's yes (fields-reply.ts). */
+  setFields(cmd: IncidentFieldsCommand): Promise<void>;
   destroy(): Promise<void>;
 }
 
 export const STATE_COMMAND = 'getIncidentStaticField';
+export const FIELDS_COMMAND = 'SetIncidentFieldsInBulk';
 
 /** The one place that knows D3's URL shape: `${base}/${namespace}/api/Command/${name}`. */
 export function commandUrl(baseUrl: string, namespace: string, name: string): string {
@@ -121,8 +128,11 @@ export function createD3Client(o: D3ClientOptions): D3Client {
   const maxBody = o.maxBodyBytes ?? 1024 * 1024;
   let closing: Promise<void> | undefined;
   const auth: D3Auth = o.auth ?? { kind: 'key', header: o.keyHeader };
-  const jwtSecrets = auth.kind === 'jwt' ? [auth.secret, auth.stateSecret] : [];
-  const keys = [o.apiKey, o.stateApiKey, ...jwtSecrets].map((k) => k.reveal()).filter((k) => k.length >= 4);
+  const jwtSecrets =
+    auth.kind === 'jwt' ? [auth.secret, auth.stateSecret, ...(auth.fieldsSecret ? [auth.fieldsSecret] : [])] : [];
+  const keys = [o.apiKey, o.stateApiKey, ...(o.fieldsApiKey ? [o.fieldsApiKey] : []), ...jwtSecrets]
+    .map((k) => k.reveal())
+    .filter((k) => k.length >= 4);
   const scrub = (s: string) => keys.reduce((acc, k) => acc.split(k).join('[redacted]'), s);
 
   /** Never lets the key out through D3's own echo of it, however unlikely. */
@@ -136,9 +146,14 @@ export function createD3Client(o: D3ClientOptions): D3Client {
     return new CloseError(e.code, { ...e.detail, d3Message: scrub(d3Message) }, { cause: e.cause });
   }
 
-  async function post(name: string, which: 'close' | 'state', body: object) {
+  async function post(name: string, which: 'close' | 'state' | 'fields', body: object) {
     // Signed over the very object sent below, before anything leaves: a signing failure is ours, not D3's.
-    const credentials = await authHeaders(auth, which, { close: o.apiKey, state: o.stateApiKey }, body);
+    const credentials = await authHeaders(
+      auth,
+      which,
+      { close: o.apiKey, state: o.stateApiKey, fields: o.fieldsApiKey },
+      body,
+    );
     let res: Dispatcher.ResponseData;
     try {
       res = await request(commandUrl(o.baseUrl, o.namespace, name), {
@@ -192,6 +207,14 @@ export function createD3Client(o: D3ClientOptions): D3Client {
       const res = await post(STATE_COMMAND, 'state', stateBody(q));
       try {
         return parseStateReply(res.status, res.text, q.incidentNumber, res.headers);
+      } catch (e) {
+        throw isCloseError(e) ? redacted(e) : e;
+      }
+    },
+    async setFields(cmd) {
+      const res = await post(FIELDS_COMMAND, 'fields', fieldsBody(cmd));
+      try {
+        parseFieldsReply(res.status, res.text, cmd.incidentNumber, res.headers);
       } catch (e) {
         throw isCloseError(e) ? redacted(e) : e;
       }

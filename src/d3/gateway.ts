@@ -3,6 +3,7 @@ import type { CloseCommand, D3Gateway, IncidentState } from '../domain/ports.ts'
 import type { Closure } from '../domain/types.ts';
 import { closureFromState, judgeClosedState, notCredited } from './attribution.ts';
 import type { D3Client } from './client.ts';
+import { createFieldSetter } from './fields.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { createRetrier, type GatewayLog, type Run } from './retry.ts';
 
@@ -176,6 +177,19 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
       log.info({ requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, ...judged }, 'closure checked in D3');
       return judged.by === 'this_request' ? closureFromState(cmd, state) : undefined;
     },
+    // The preview: one slot, one call, no retry; a failure is the caller's to shrug off (domain/preview.ts).
+    async readIncident(q) {
+      if (destroyed) throw new CloseError('d3_unavailable', { notSent: true, reason: 'shutting down' });
+      await o.limiter.acquire();
+      return o.client.getState(q);
+    },
+    setIncidentFields: createFieldSetter({
+      client: o.client,
+      withRetries,
+      retryDeadlineMs: o.retryDeadlineMs,
+      now,
+      log,
+    }),
     queueDepth: () => o.limiter.depth(),
     async destroy() {
       destroyed = true;

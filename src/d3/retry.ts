@@ -14,7 +14,7 @@ export interface GatewayLog {
   error(obj: object, msg: string): void;
 }
 
-export type Call = 'close' | 'state';
+export type Call = 'close' | 'state' | 'fields' | 'preview';
 
 /** One closeIncident call: its deadline and when its first close left, for the evidence of point 2. */
 export interface Run {

@@ -23,6 +23,13 @@ const StateData = z.object({
   closedby: z.string().nullish(),
   dateclosed: z.string().nullish(),
   site: z.string().nullish(),
+  title: z.string().nullish(),
+  severity: z.union([z.string(), z.number()]).nullish(),
+  owner: z.string().nullish(),
+  assigneename: z.string().nullish(),
+  irtypename: z.string().nullish(),
+  datecreated: z.string().nullish(),
+  disposition: z.string().nullish(),
 });
 
 /** Parses a getIncidentStaticField reply: `returnData: { Status, Data: { CaseNumber, Status, ClosedBy… } }`. */
@@ -50,5 +57,15 @@ export function parseStateReply(
   if (text(d.closedby)) state.closedBy = text(d.closedby);
   if (text(d.dateclosed)) state.dateClosed = text(d.dateclosed);
   if (text(d.site)) state.site = text(d.site);
+  // Preview fields, kept as D3 wrote them (doc S6 lists them; which are filled varies per tenant).
+  const extra = {
+    title: text(d.title),
+    severity: text(d.severity),
+    owner: text(d.owner) ?? text(d.assigneename),
+    type: text(d.irtypename),
+    dateCreated: text(d.datecreated),
+    disposition: text(d.disposition),
+  };
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) Object.assign(state, { [k]: clip(v) });
   return state;
 }

@@ -13,6 +13,8 @@ export interface AuditSubject {
   note: string;
   /** Absent means a close. */
   action?: AuditAction;
+  /** The close reason asked for (D3's name). */
+  disposition?: string;
 }
 
 export interface AuditEntry {
@@ -78,6 +80,7 @@ export function createAuditTrail(deps: AuditTrailDeps) {
         d3Username: e.identity?.username,
         site: e.identity?.site,
         noteLength: [...s.note].length,
+        disposition: s.disposition,
         noteHmac: deps.noteKey ? createHmac('sha256', deps.noteKey.reveal()).update(s.note).digest('hex') : undefined,
         outcome: e.outcome,
         code: e.code,

@@ -1,10 +1,12 @@
 import type { Log } from '../log.ts';
 import type { AuditSubject, AuditTrail } from './audit.ts';
 import { closeIntent, incidentLockKey } from './close-intent.ts';
+import { chooseDisposition, type Disposition, type DispositionRules } from './disposition.ts';
 import { CloseError, type CloseErrorCode, isCloseError } from './errors.ts';
 import { keepLock } from './lock-heartbeat.ts';
 import { decideClose, type PolicyRules } from './policy.ts';
 import type { IncidentCloser, ResolveIdentity, Store } from './ports.ts';
+import { beforeClose, createPreviewReader, type PreviewDeps, type PreviewReader } from './preview.ts';
 import type { SummaryDeliverer } from './summaries.ts';
 import type { AuditOutcome, Closure, Identity, Outcome } from './types.ts';
 
@@ -19,6 +21,10 @@ export interface CloseRequest {
   threadTs?: string;
   incidentNumber: string;
   note: string;
+  /** A close reason chosen in a form (short form or D3 name). */
+  disposition?: string;
+  /** A command's note may begin with a short form (`fp: benign scanner`). */
+  noteMayName?: boolean;
 }
 
 export interface CloseDeps {
@@ -42,6 +48,10 @@ export interface CloseDeps {
    * itself with the closed state (twice the clock-skew margin and a minute; default 5 minutes).
    */
   closedMemoryMs?: number;
+  /** The preview read and the disposition set (domain/preview.ts); absent: neither happens. */
+  preview?: PreviewDeps;
+  /** The operator's close reasons (DISPOSITIONS / DISPOSITIONS_FILE, DISPOSITION_REQUIRED). */
+  dispositions?: DispositionRules;
 }
 
 // Slack redelivers within minutes and a modal is submitted twice within seconds: an hour covers both
@@ -54,8 +64,19 @@ const dedupeTtlMs = 60 * 60 * 1000;
  * and the post loses nothing (summaries.replayPending posts it on the next start).
  */
 export function createCloseIncident(deps: CloseDeps) {
-  return async function closeIncident(req: CloseRequest): Promise<Outcome> {
-    const log = deps.log.child({ requestId: req.requestId, incident: req.incidentNumber, slackUser: req.slackUserId });
+  const read = deps.preview ? createPreviewReader(deps.preview, deps.log) : undefined;
+  return async function closeIncident(asked: CloseRequest): Promise<Outcome> {
+    const log = deps.log.child({
+      requestId: asked.requestId,
+      incident: asked.incidentNumber,
+      slackUser: asked.slackUserId,
+    });
+    const chosen = chooseDisposition(deps.dispositions, asked);
+    if ('error' in chosen) {
+      await auditWriter(deps, asked, log)('refused', undefined, chosen.error.code);
+      return { ok: false, error: chosen.error };
+    }
+    const req = { ...asked, note: chosen.note, disposition: chosen.disposition?.name };
     const audit = auditWriter(deps, req, log);
 
     const resolved = await deps.resolveIdentity(req.slackUserId);
@@ -83,7 +104,8 @@ export function createCloseIncident(deps: CloseDeps) {
     }
     const held = keepLock(deps.store.locks, lockKey, holder, deps.lockTtlMs, log);
     try {
-      return await closeHoldingLock(deps, req, identity, audit, log, held.signal);
+      const ahead = { read, disposition: chosen.disposition };
+      return await closeHoldingLock(deps, req, identity, audit, log, held.signal, ahead);
     } finally {
       held.stop();
       await deps.store.locks.release(lockKey, holder).catch((e) => log.warn({ err: e }, 'lock release failed'));
@@ -117,7 +139,19 @@ async function closeHoldingLock(
   audit: ReturnType<typeof auditWriter>,
   log: Log,
   signal: AbortSignal,
+  ahead: { read?: PreviewReader; disposition?: Disposition },
 ): Promise<Outcome> {
+  const pre =
+    ahead.read &&
+    deps.preview &&
+    (await beforeClose(deps.preview, ahead.read, { ...req, identity, signal, disposition: ahead.disposition }));
+  if (pre && !pre.go) {
+    if ('alreadyClosed' in pre) await audit('already_closed', identity);
+    else await audit(pre.error.code === 'incident_other_site' ? 'refused' : 'failed', identity, pre.auditCode);
+    return 'alreadyClosed' in pre
+      ? { ok: true, closure: pre.alreadyClosed, d3Username: identity.username }
+      : { ok: false, error: pre.error };
+  }
   const started = performance.now();
   const seenKey = req.incidentNumber.toUpperCase();
   // Without the store's answer, assume the worst: a closed state is then reported, never credited.
@@ -157,6 +191,7 @@ async function closeHoldingLock(
     return { ok: false, error };
   }
   const d3LatencyMs = Math.round(performance.now() - started);
+  if (pre) closure = { ...closure, ...pre.extra };
   await sawClosed();
   if (closure.alreadyClosed) {
     await dropIntent();

@@ -9,6 +9,8 @@ export type CloseErrorCode =
   | 'note_missing'
   | 'note_too_long'
   | 'bad_metadata'
+  | 'disposition_unknown'
+  | 'disposition_missing'
   // identity and authorization
   | 'user_unmapped'
   | 'user_no_site'
@@ -16,6 +18,7 @@ export type CloseErrorCode =
   | 'user_not_in_group'
   | 'not_admin'
   | 'foreign_workspace'
+  | 'incident_other_site'
   // concurrency
   | 'close_in_progress'
   | 'duplicate_request'
@@ -34,6 +37,10 @@ export type CloseErrorCode =
   | 'closed_by_other'
   | 'closed_unconfirmed'
   | 'lock_lost'
+  | 'disposition_not_set'
+  // the preview card's buttons
+  | 'confirm_expired'
+  | 'confirm_used'
   // anything else
   | 'internal';
 
@@ -58,6 +65,11 @@ export type CloseDetail = {
   /** Who and when D3 shows the incident closed (its own strings), for closed_by_other / closed_unconfirmed. */
   closedBy?: string;
   dateClosed?: string;
+  /** The short forms the operator allows, for disposition_unknown / disposition_missing. */
+  allowed?: string;
+  /** The incident's site (D3's words) and the analyst's mapped site, for incident_other_site. */
+  incidentSite?: string;
+  userSite?: string;
 };
 
 export class CloseError extends Error {

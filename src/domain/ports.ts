@@ -4,8 +4,8 @@
  * | port                       | implemented by                                       |
  * | -------------------------- | ---------------------------------------------------- |
  * | IncidentCloser, D3Gateway  | d3/gateway.ts (createD3Gateway)                       |
- * | IncidentReader             | d3/client.ts (getState); not yet a gateway method     |
- * | IncidentFieldSetter        | none yet: SetIncidentFieldsInBulk (issue 8 part 2)    |
+ * | IncidentReader             | d3/client.ts (getState); d3/gateway.ts readIncident   |
+ * | IncidentFieldSetter        | d3/gateway.ts via d3/fields.ts (SetIncidentFieldsInBulk) |
  * | Locks, Dedupe, Outbox,     | store/keyv-store.ts (createStore) over local-store,  |
  * | AuditStore, Cache,         | sqlite-store or redis-store                          |
  * | Overrides, Store           |                                                      |
@@ -44,6 +44,13 @@ export interface IncidentState {
   closedBy?: string;
   dateClosed?: string;
   site?: string;
+  /** What the preview shows (getIncidentStaticField's Title, Severity, Owner, IRTypeName, DateCreated…). */
+  title?: string;
+  severity?: string;
+  owner?: string;
+  type?: string;
+  dateCreated?: string;
+  disposition?: string;
 }
 
 /** Which incident to read, as which D3 user and site. */
@@ -72,15 +79,20 @@ export interface IncidentFieldsCommand extends IncidentQuery {
 }
 
 /**
- * Sets incident fields (SetIncidentFieldsInBulk, issue 8 part 2). A field set is idempotent, so,
- * unlike a close, it may be retried. Declared for the coming disposition; nothing implements it yet.
+ * Sets incident fields (SetIncidentFieldsInBulk). A field set is idempotent, so, unlike a close, it
+ * may be retried after an unknown outcome (within the retry deadline). Resolves only when D3 said yes.
  */
 export interface IncidentFieldSetter {
   setIncidentFields(cmd: IncidentFieldsCommand): Promise<void>;
 }
 
+/** The preview read: one getIncidentStaticField through the rate limiter, never retried (a help, not a gate). */
+export interface IncidentPreviewer {
+  readIncident(q: IncidentQuery): Promise<IncidentState>;
+}
+
 /** What the runtime holds of D3: the closer, plus its queue (for the busy refusal and metrics) and shutdown. */
-export interface D3Gateway extends IncidentCloser {
+export interface D3Gateway extends IncidentCloser, IncidentPreviewer, IncidentFieldSetter {
   /**
    * Whether D3 shows the incident closed by a close sent at or after `sentAt` (wall-clock ms), with the
    * evidence closeIncident asks for: the closure when it is, undefined when it is not (open, someone

@@ -25,6 +25,11 @@ export interface Closure {
   d3Said?: string;
   /** Fields D3 did not give (e.g. contextData that did not parse): the summary says so. */
   partial?: boolean;
+  /** From the preview read, when it worked (D3's words). */
+  title?: string;
+  severity?: string;
+  /** The close reason set in D3 before the close (its D3 name). */
+  disposition?: string;
 }
 
 /** A confirmed closure waiting to be announced; written before the post, removed after it. */
@@ -75,6 +80,8 @@ export interface AuditRecord {
   d3Username?: string;
   site?: string;
   noteLength: number;
+  /** The close reason asked for (its D3 name), when one was. */
+  disposition?: string;
   /**
    * HMAC-SHA256 of the note under AUDIT_NOTE_KEY (hex): equal notes compare equal, but nobody without
    * the key can confirm a guess. Absent when no key is configured: an unkeyed hash of a short note

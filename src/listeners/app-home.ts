@@ -27,6 +27,8 @@ export const homeCloseButton =
     if (!privateMetadata) throw new Error(errorMessage(new CloseError('bad_metadata'), deps));
     const view = closeModal({
       noteRequired: deps.rules.noteRequired,
+      dispositions: deps.dispositions.list,
+      dispositionRequired: deps.dispositions.required,
       privateMetadata,
       // Without a feed channel the close has nowhere to announce but the incident channel (if it exists).
       extraBlocks: [channelPicker(!deps.homeChannel)],

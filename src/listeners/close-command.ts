@@ -6,6 +6,7 @@ import { errorMessage } from '../slack/render/messages.ts';
 import { closeModal } from '../slack/render/modal.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
 import { closingNotice, helpMessage, whoamiMessage } from '../slack/render/replies.ts';
+import { sendConfirmCard } from './confirm-card.ts';
 import type { ListenerDeps } from './deps.ts';
 import { mapCommand } from './map-command.ts';
 import { commandOrigin, commandSubject } from './origin.ts';
@@ -29,7 +30,14 @@ export const closeCommand =
         const privateMetadata = deps.metadata.seal({ channel: command.channel_id });
         if (!privateMetadata) return ack(errorMessage(new CloseError('bad_metadata'), deps));
         await ack();
-        const view = closeModal({ ...input, noteRequired: deps.rules.noteRequired, privateMetadata });
+        const { list: dispositions, required: dispositionRequired } = deps.dispositions;
+        const view = closeModal({
+          ...input,
+          noteRequired: deps.rules.noteRequired,
+          privateMetadata,
+          dispositions,
+          dispositionRequired,
+        });
         await client.views.open({ trigger_id: command.trigger_id, view });
         return;
       }
@@ -64,7 +72,12 @@ export const closeCommand =
           slackUserId: command.user_id,
           slackTeamId: command.team_id,
           channelId: command.channel_id,
+          noteMayName: true,
         };
+        if (deps.confirmBeforeClose) {
+          await ack();
+          return sendConfirmCard(deps, req, respond);
+        }
         const outcome = await deps.acceptClose(req, (refusal) =>
           ack(refusal ? errorMessage(refusal, ctx) : closingNotice(input.incidentNumber)),
         );

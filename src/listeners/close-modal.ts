@@ -15,7 +15,7 @@ type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 export const closeModalSubmit =
   (deps: ListenerDeps) =>
   async ({ ack, view, body }: Args): Promise<void> => {
-    const { incidentNumber, note, pickedChannel } = readCloseModal(view);
+    const { incidentNumber, note, pickedChannel, disposition } = readCloseModal(view);
     const inline = (e: CloseError) =>
       ack({ response_action: 'errors', errors: { [ids.incidentBlock]: fieldErrorText(e.code) } });
     if (await deps.refusedOutsider(viewOrigin(body), viewSubject(body, incidentNumber, note), inline)) return;
@@ -41,6 +41,7 @@ export const closeModalSubmit =
       ...(meta.threadTs && { threadTs: meta.threadTs }),
       incidentNumber,
       note,
+      disposition,
     });
     const msg = outcomeMessage(outcome, { incidentNumber, supportContact: deps.supportContact });
     await deps.notifyUser(channelId, body.user.id, msg);

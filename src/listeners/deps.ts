@@ -1,11 +1,14 @@
 import type { AcceptClose } from '../domain/accept-close.ts';
 import type { CloseRequest } from '../domain/close-incident.ts';
+import type { DispositionRules } from '../domain/disposition.ts';
 import type { History } from '../domain/history.ts';
 import type { MappingCommands } from '../domain/mapping.ts';
 import type { OriginGate } from '../domain/origin-gate.ts';
 import type { PolicyRules } from '../domain/policy.ts';
+import type { ConfirmClose, PreviewIncidents } from '../domain/preview-incidents.ts';
 import type { Outcome } from '../domain/types.ts';
 import type { Log } from '../log.ts';
+import type { ButtonSealer } from '../slack/button-value.ts';
 import type { MetadataSealer } from '../slack/metadata.ts';
 import type { Reply } from '../slack/render/kit.ts';
 
@@ -24,6 +27,17 @@ export interface ListenerDeps {
   /** Close attempts for one incident, for whoever may close it (the same policy, the same refusals). */
   history: History;
   metadata: MetadataSealer;
+  /** The close reasons offered in the modal and accepted as `fp:` in a command. */
+  dispositions: DispositionRules;
+  /** Numbers typed in the modal → their previews (empty when D3_PREVIEW=false). */
+  previewIncidents: PreviewIncidents;
+  /** CONFIRM_BEFORE_CLOSE: the command answers with a card; only its Close button closes. */
+  confirmBeforeClose: boolean;
+  confirm: ConfirmClose;
+  /** Seals the card's button values (HMAC). */
+  buttons: ButtonSealer;
+  /** D3_INCIDENT_URL_TEMPLATE, for "Open in D3". */
+  incidentUrlTemplate?: string;
   notifyUser(channelId: string, userId: string, msg: Reply): Promise<void>;
   /** Incident numbers in a message (INCIDENT_NUMBER_PATTERN), for the message shortcut. */
   findIncidentNumbers(message: unknown): string[];

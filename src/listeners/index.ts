@@ -1,6 +1,7 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { ids } from '../ids.ts';
 import { appHomeOpened, homeCloseButton } from './app-home.ts';
+import { confirmClicked, incidentTyped, linkOpened } from './block-actions.ts';
 import { closeCommand } from './close-command.ts';
 import { closeModalSubmit } from './close-modal.ts';
 import type { ListenerDeps } from './deps.ts';
@@ -12,4 +13,8 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   app.shortcut({ callback_id: ids.messageShortcut, type: 'message_action' }, messageShortcut(deps));
   app.event('app_home_opened', appHomeOpened(deps));
   app.action<BlockButtonAction>(ids.homeCloseButton, homeCloseButton(deps));
+  app.action(ids.incidentInput, incidentTyped(deps));
+  app.action(ids.confirmClose, confirmClicked(deps));
+  app.action(ids.cancelClose, confirmClicked(deps));
+  app.action(ids.openInD3, linkOpened);
 }

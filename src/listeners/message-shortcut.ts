@@ -25,11 +25,13 @@ export const messageShortcut =
     const numbers = deps.findIncidentNumbers(shortcut.message);
     const link = await deps.permalink(shortcut.channel.id, shortcut.message.ts);
     const view = closeModal({
-      incidentNumbers: numbers,
+      numbers,
       ...(numbers.length === 0 && { incidentHint: noNumberFoundHint }),
       ...(numbers.length > 1 && { incidentHint: severalNumbersHint }),
       note: noteFromMessage(link),
       noteRequired: deps.rules.noteRequired,
+      dispositions: deps.dispositions.list,
+      dispositionRequired: deps.dispositions.required,
       privateMetadata,
     });
     await client.views.open({ trigger_id: shortcut.trigger_id, view });

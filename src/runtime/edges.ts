@@ -6,6 +6,7 @@ import { createRateLimiter } from '../d3/rate-limit.ts';
 import { loadUserMap } from '../identity/user-map.ts';
 import type { Log } from '../log.ts';
 import { installationOf } from '../slack/organisation.ts';
+import { incidentUrl } from '../slack/render/preview.ts';
 import { createSummaryClient, createSummaryPost, historyLookupAllowed } from '../slack/summary-post.ts';
 import { slackCallTimeoutMs } from '../slack/timed-fetch.ts';
 import { createSlackWeb, slackErrorOf } from '../slack/web.ts';
@@ -55,7 +56,10 @@ export async function connectEdges(config: Config, opts: RuntimeOptions, log: Lo
     web,
     bot: { botId: auth.bot_id, botUserId: auth.user_id },
     installation: installationOf(auth),
-    summaryPost: createSummaryPost(summaryClient, { botId: auth.bot_id }),
+    summaryPost: createSummaryPost(summaryClient, {
+      botId: auth.bot_id,
+      incidentUrl: (n) => incidentUrl(config.d3.incidentUrlTemplate, n),
+    }),
     lookUpSummaries: historyLookupAllowed(auth.response_metadata?.scopes, log),
   };
 }

@@ -9,12 +9,14 @@ import { createHomeData } from '../domain/home.ts';
 import { findIncidentNumbers } from '../domain/incident-refs.ts';
 import { createMappingCommands } from '../domain/mapping.ts';
 import { createOriginGate } from '../domain/origin-gate.ts';
+import { createConfirmClose, createPreviewIncidents } from '../domain/preview-incidents.ts';
 import { createRoutedSummaries } from '../domain/routed-summaries.ts';
 import { createSummaryDeliverer } from '../domain/summaries.ts';
 import { createIdentityResolver } from '../identity/user-map.ts';
 import type { ListenerDeps } from '../listeners/deps.ts';
 import type { Log } from '../log.ts';
 import { createMetrics } from '../metrics.ts';
+import { createButtonSealer } from '../slack/button-value.ts';
 import { createChannelDirectory } from '../slack/channels.ts';
 import { createMetadataSealer } from '../slack/metadata.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
@@ -92,11 +94,25 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
       auditTrail,
       lockTtlMs: incidentLockTtlMs,
       closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
+      preview: {
+        previewer: config.d3.preview ? d3 : undefined,
+        fields: d3,
+        onPreviewFailed: metrics.countPreviewFailure,
+      },
+      dispositions: config.dispositions,
     }),
   );
   const newRequestId = () => randomUUID();
   const recordRefusal = createRefusalRecorder({ log, auditTrail, observe: metrics.observeClose });
 
+  const previewIncidents = createPreviewIncidents({ resolveIdentity, previewer: config.d3.preview ? d3 : undefined });
+  const confirm = createConfirmClose({
+    closeIncident: closures.closeIncident,
+    previewIncidents,
+    store,
+    dispositions: config.dispositions,
+    newId: newRequestId,
+  });
   const deps: ListenerDeps = {
     rules: config.policy,
     supportContact: config.supportContact,
@@ -119,6 +135,12 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
       homeData: createHomeData({ resolveIdentity, store, log }),
       supportContact: config.supportContact,
     }),
+    dispositions: config.dispositions,
+    previewIncidents,
+    confirmBeforeClose: config.confirmBeforeClose,
+    confirm,
+    buttons: createButtonSealer(config.slack.botToken.reveal()),
+    incidentUrlTemplate: config.d3.incidentUrlTemplate,
   };
   return { deps, summaries, metrics, closures };
 }

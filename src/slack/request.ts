@@ -126,12 +126,15 @@ export const served = {
     channel: z.looseObject({ id: channelId }),
     message: z.looseObject({ ts: present, thread_ts: z.string().optional() }),
   }),
-  /** App Home's button (block_actions). */
+  // Buttons and dispatched inputs: App Home's button, the modal's preview, the confirmation card.
   action: z.looseObject({
     type: z.literal('block_actions'),
-    trigger_id: present,
+    trigger_id: z.string().optional(),
     user: z.looseObject({ id: userId }),
-    actions: z.array(z.looseObject({ action_id: z.string() })).min(1),
+    team: z.looseObject({ id: z.string() }).nullish(),
+    actions: z.array(z.looseObject({ action_id: present })).min(1),
+    view: z.looseObject({ id: present }).optional(),
+    response_url: responseUrl.optional(),
   }),
   /** Events API deliveries (app_home_opened). */
   event: z.looseObject({

@@ -38,6 +38,8 @@ export interface SummaryPostOptions {
   tries?: number;
   /** How far before a summary's creation its history look-up starts (clock skew between us and Slack). */
   lookbackMs?: number;
+  /** The incident's page in D3 for a number (D3_INCIDENT_URL_TEMPLATE), shown as "Open in D3". */
+  incidentUrl?: (incidentNumber: string) => string | undefined;
 }
 
 /**
@@ -52,7 +54,13 @@ export function createSummaryPost(client: WebClient, o: SummaryPostOptions = {})
   const lookbackMs = o.lookbackMs ?? 10 * 60_000;
   return {
     async post(p: PendingSummary): Promise<PostResult> {
-      const msg = closureSummary({ closure: p.closure, slackUserId: p.slackUserId, d3Username: p.d3Username });
+      const incidentUrl = o.incidentUrl?.(p.closure.incidentNumber);
+      const msg = closureSummary({
+        closure: p.closure,
+        slackUserId: p.slackUserId,
+        d3Username: p.d3Username,
+        incidentUrl,
+      });
       // The closure id in metadata lets a later replay find this message instead of posting it again.
       const metadata = {
         event_type: SUMMARY_EVENT_TYPE,

@@ -242,6 +242,13 @@ describe('hostile and malformed requests to the Slack endpoint', () => {
     expect(h.d3.requests()).toHaveLength(0);
   });
 
+  it('refuses a block action without a user or actions with 400 (buttons and the modal preview are served)', async () => {
+    const payload = (o: object) => new URLSearchParams({ payload: JSON.stringify(o) }).toString();
+    const res = await h.raw(payload({ type: 'block_actions', actions: 'x', user: null }));
+    expect(res.status).toBe(400);
+    expect(h.d3.requests()).toHaveLength(0);
+  });
+
   it.each([
     ['a malformed Events API body', { type: 'event_callback', event: null }, 400],
     ['a malformed block action', { type: 'block_actions', actions: 'x', user: null }, 400],

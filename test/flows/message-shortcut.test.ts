@@ -46,7 +46,8 @@ describe('closing from an alert message (message shortcut)', () => {
     await h.slack.waitFor(() => h.slack.calls('views.open').length === 1);
     const { incident } = opened(h);
     expect(incident.element.initial_value).toBe('20210127-198');
-    expect(incident.element.multiline).toBeUndefined();
+    // One field for one or many numbers (one a line), as the bulk close reads it.
+    expect(incident.element.multiline).toBe(true);
   });
 
   it('finds a number only in an attachment field when the text names none', async () => {

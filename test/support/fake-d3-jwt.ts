@@ -19,7 +19,7 @@ const BODY_FIELDS = ['Username', 'Site', 'CommandParams'];
 /** Why D3 would refuse this request's token, or undefined when it accepts it. */
 export async function jwtRefusal(
   jwt: FakeJwtOptions,
-  kind: 'close' | 'state',
+  kind: 'close' | 'state' | 'fields',
   headers: IncomingHttpHeaders,
   body: unknown,
 ): Promise<string | undefined> {

@@ -36,14 +36,26 @@ export interface FakeIncident {
   status: 'Open' | 'Closed';
   closedBy?: string;
   dateClosed?: string;
+  /** What getIncidentStaticField shows; Site defaults to the site the request names. */
+  site?: string;
+  title?: string;
+  severity?: string;
+  /** Set by SetIncidentFieldsInBulk. */
+  disposition?: string;
+  /** D3 has no such incident: getIncidentStaticField answers with an error. */
+  missing?: boolean;
 }
+
+type Kind = 'close' | 'state' | 'fields';
 
 export interface FakeD3 {
   /** Base URL including an instance path, e.g. http://127.0.0.1:PORT/d3 (namespace goes after it). */
   url: string;
   requests(): FakeD3Request[];
   closeCalls(): FakeD3Request[];
-  script(cmd: 'close' | 'state', ...steps: Step[]): void;
+  script(cmd: Kind, ...steps: Step[]): void;
+  /** Requests of one command kind, oldest first. */
+  callsOf(cmd: Kind): FakeD3Request[];
   /** What the fake D3 believes; a close it acted on marks the incident Closed. */
   incidents: Map<string, FakeIncident>;
   stop(): Promise<void>;
@@ -53,6 +65,7 @@ const FIXTURES = new URL('../fixtures/d3/', import.meta.url);
 const SAMPLE_NUMBER = /20200526-23/g;
 const CLOSE_COMMANDS = new Set(['closeincident', 'closeincidentinbulk']);
 const STATE_COMMAND = 'getincidentstaticfield';
+const FIELDS_COMMAND = 'setincidentfieldsinbulk';
 
 export const fixture = (name: string, incidentNumber?: string): string => {
   const text = readFileSync(new URL(name, FIXTURES), 'utf8');
@@ -62,7 +75,11 @@ export const fixture = (name: string, incidentNumber?: string): string => {
 function incidentOf(body: unknown): string {
   const p = (body as { CommandParams?: Record<string, unknown> } | null)?.CommandParams ?? {};
   const many = p['Incident Numbers'];
-  return String(p['Incident Number'] ?? (Array.isArray(many) ? many[0] : '') ?? '');
+  const items = p.Input;
+  const item = Array.isArray(items)
+    ? (items[0] as { IncidentNumber?: unknown } | undefined)?.IncidentNumber
+    : undefined;
+  return String(p['Incident Number'] ?? (Array.isArray(many) ? many[0] : '') ?? item ?? '');
 }
 
 // A reply D3 would only send after acting on the close (200, empty error, no failure word).
@@ -111,7 +128,7 @@ export async function startFakeD3(opts: FakeD3Options = {}) {
   const stateApiKey = opts.stateApiKey ?? apiKey;
   const keyHeader = (opts.keyHeader ?? 'd3key').toLowerCase();
   const log: FakeD3Request[] = [];
-  const scripts: Record<'close' | 'state', Step[]> = { close: [], state: [] };
+  const scripts: Record<Kind, Step[]> = { close: [], state: [], fields: [] };
   const incidents = new Map<string, FakeIncident>();
   const timers = new Set<NodeJS.Timeout>();
   const dateFormat = opts.dateFormat ?? d3Date.chinaStandardTime;
@@ -124,8 +141,33 @@ export async function startFakeD3(opts: FakeD3Options = {}) {
     timers.add(t);
   };
 
-  function defaultReply(kind: 'close' | 'state', command: string, number: string, req: FakeD3Request): Step {
+  function defaultReply(kind: Kind, command: string, number: string, req: FakeD3Request): Step {
     const known = incidents.get(number);
+    const asked = req.body as { Site?: string; Username?: string; CommandParams?: { Input?: unknown } };
+    if (kind === 'fields') {
+      const input = (asked.CommandParams?.Input as Array<{ Input?: { Disposition?: string } }> | undefined)?.[0];
+      const disposition = input?.Input?.Disposition;
+      incidents.set(number, { status: 'Open', ...known, ...(disposition && { disposition }) });
+      // GUESS about D3 (its page shows no reply): SetIncidentFields' sample, with a per-item Result.
+      return {
+        body: { error: '', returnData: 'Successful', contextData: [{ IncidentNumber: number, Result: 'Successful' }] },
+      };
+    }
+    if (kind === 'state' && known?.missing)
+      return { body: { error: `Incident ${number} does not exist.`, returnData: '', contextData: null } };
+    if (kind === 'state' && (known?.site || known?.title || known?.severity)) {
+      const body = JSON.parse(fixture(known?.status === 'Closed' ? 'state-closed.json' : 'state-open.json', number));
+      Object.assign(body.returnData.Data, {
+        Site: known?.site ?? asked.Site,
+        ...(known?.title && { Title: known.title }),
+        ...(known?.severity && { Severity: known.severity }),
+        ...(known?.status === 'Closed' && {
+          ClosedBy: known.closedBy ?? String(asked.Username ?? ''),
+          DateClosed: known.dateClosed ?? '',
+        }),
+      });
+      return { body };
+    }
     if (kind === 'close' && known?.status === 'Closed') return { fixture: 'close-already-closed.json' };
     if (kind === 'close')
       return { fixture: command === 'closeincidentinbulk' ? 'close-bulk-ok.json' : 'close-ok.json' };
@@ -165,7 +207,13 @@ export async function startFakeD3(opts: FakeD3Options = {}) {
     const entry: FakeD3Request = { command, path, headers: req.headers, rawBody, body, at: Date.now() };
     log.push(entry);
     const lower = command.toLowerCase();
-    const kind = CLOSE_COMMANDS.has(lower) ? 'close' : lower === STATE_COMMAND ? 'state' : undefined;
+    const kind: Kind | undefined = CLOSE_COMMANDS.has(lower)
+      ? 'close'
+      : lower === STATE_COMMAND
+        ? 'state'
+        : lower === FIELDS_COMMAND
+          ? 'fields'
+          : undefined;
     if (!kind) return reply(res, { status: 404, body: { Error: `Unknown command ${command}.` } }, '');
     const refuse = (why: string) => {
       entry.refused = why;
@@ -181,7 +229,7 @@ export async function startFakeD3(opts: FakeD3Options = {}) {
     answer(kind, lower, body, entry, res);
   }
 
-  function answer(kind: 'close' | 'state', lower: string, body: unknown, entry: FakeD3Request, res: ServerResponse) {
+  function answer(kind: Kind, lower: string, body: unknown, entry: FakeD3Request, res: ServerResponse) {
     const number = incidentOf(body);
     const scripted = scripts[kind].shift() ?? {};
     const bare = scripted.status === undefined && scripted.body === undefined && scripted.fixture === undefined;
@@ -215,6 +263,11 @@ export async function startFakeD3(opts: FakeD3Options = {}) {
     script: (cmd, ...steps) => {
       scripts[cmd].push(...steps);
     },
+    callsOf: (cmd) =>
+      log.filter((r) => {
+        const l = r.command.toLowerCase();
+        return cmd === 'close' ? CLOSE_COMMANDS.has(l) : l === (cmd === 'state' ? STATE_COMMAND : FIELDS_COMMAND);
+      }),
     incidents,
     async stop() {
       for (const t of timers) clearTimeout(t);

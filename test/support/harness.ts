@@ -111,6 +111,8 @@ export function harnessEnv(p: { d3Url: string; slackApiUrl: string; userMapFile:
     USER_MAP_FILE: userMapFile,
     STORE_URL: 'memory://',
     LOG_LEVEL: 'info',
+    // The suite's D3 scripts predate the preview read; preview tests turn it on (production default: on).
+    D3_PREVIEW: 'false',
     ...rest,
   } as Record<string, string>;
 }

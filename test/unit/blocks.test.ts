@@ -186,7 +186,9 @@ describe('closeModal', () => {
         {
           type: 'input',
           block_id: ids.incidentBlock,
-          element: { type: 'plain_text_input', action_id: ids.incidentInput, max_length: 64 },
+          // One number per line (bulk), and a preview as they are typed (dispatch_action → views.update).
+          dispatch_action: true,
+          element: { type: 'plain_text_input', action_id: ids.incidentInput, multiline: true, max_length: 3000 },
         },
         {
           type: 'input',

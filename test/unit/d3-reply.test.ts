@@ -196,6 +196,11 @@ describe('parseStateReply', () => {
       status: 'Open',
       closed: false,
       site: 'Blue Team',
+      title: 'Suspicious PowerShell on WS-0193',
+      severity: 'High',
+      owner: 'Jordan Vale',
+      type: 'Malware',
+      dateCreated: '2020-05-26 09:12:44',
     });
   });
 
@@ -207,6 +212,12 @@ describe('parseStateReply', () => {
       closedBy: 'Jordan Vale',
       dateClosed: '2020-05-26 17:07:10',
       site: 'Blue Team',
+      title: 'Suspicious PowerShell on WS-0193',
+      severity: 'High',
+      owner: 'Jordan Vale',
+      type: 'Malware',
+      dateCreated: '2020-05-26 09:12:44',
+      disposition: 'False Positive',
     });
   });
 

@@ -32,6 +32,12 @@ const allCodes = [
   'closed_unconfirmed',
   'lock_lost',
   'internal',
+  'disposition_unknown',
+  'disposition_missing',
+  'disposition_not_set',
+  'incident_other_site',
+  'confirm_expired',
+  'confirm_used',
 ] as const satisfies readonly CloseErrorCode[];
 
 type Missing = Exclude<CloseErrorCode, (typeof allCodes)[number]>;

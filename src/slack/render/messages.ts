@@ -109,6 +109,21 @@ export function errorMessage(error: CloseError, ctx: MessageContext): string {
       return `The bot lost its hold on ${n} while closing it (another close of it may have started), so it sent nothing more to D3 and posted nothing. ${n} may or may not be closed: check it in D3 before trying again.`;
     case 'd3_bad_reply':
       return `D3 answered, but not in a way the bot understands, so the closure of ${n} was not announced. Check the incident in D3 before trying again.`;
+    case 'disposition_unknown':
+      return `“${safeUserText(d.reason ?? '')}” is not a close reason the bot knows, so ${n} was not closed. Use one of: ${safeUserText(d.allowed ?? '')}, e.g. ${ids.command} ${n} ${safeUserText(d.allowed?.split(',')[0]?.trim() ?? 'fp')}: your note.`;
+    case 'disposition_missing':
+      return `A close reason is required, so ${n} was not closed. Put it before the note, e.g. ${ids.command} ${n} ${safeUserText(d.allowed?.split(',')[0]?.trim() ?? 'fp')}: your note (allowed: ${safeUserText(d.allowed ?? '')}), or run ${ids.command} alone to use the form.`;
+    case 'disposition_not_set':
+      return `D3 did not set the close reason on ${n}${d.d3Message?.trim() ? `: ${words(d.d3Message)}`.trimEnd() : ''}, so ${n} was not closed. Check the reason is one your D3 lists, then try again.`;
+    case 'incident_other_site': {
+      const theirs = safeUserText(d.incidentSite ?? 'another site');
+      const yours = safeUserText(d.userSite ?? 'yours');
+      return `${n} belongs to the D3 site ${theirs}, not to your site ${yours}, so it was not closed. Ask someone on ${theirs} to close it, or ask ${contact} to change your mapping.`;
+    }
+    case 'confirm_expired':
+      return `This preview is older than 10 minutes, so the button no longer closes anything and ${n} was not closed. Run the command again for a fresh preview.`;
+    case 'confirm_used':
+      return `This preview's button was already used, so nothing more was sent to D3; the first click's result is shown separately. Run the command again to close another incident.`;
     case 'internal': {
       const ref = ctx.requestId ? ` (reference ${safeUserText(ctx.requestId)})` : '';
       return `Something went wrong inside the bot${ref}, so ${n} may not have been closed. Check the incident in D3; if it keeps happening, tell ${contact}.`;
@@ -171,6 +186,18 @@ export function fieldErrorText(code: CloseErrorCode): string {
         return 'D3 shows it closed, but not that this request did it; check D3.';
       case 'internal':
         return 'Something went wrong; check the incident in D3.';
+      case 'disposition_unknown':
+        return 'Choose a close reason from the list.';
+      case 'disposition_missing':
+        return 'A close reason is required.';
+      case 'disposition_not_set':
+        return 'D3 did not set the close reason, so nothing was closed.';
+      case 'incident_other_site':
+        return 'This incident belongs to another D3 site than yours.';
+      case 'confirm_expired':
+        return 'This preview has expired; run the command again.';
+      case 'confirm_used':
+        return 'This preview was already used.';
       default:
         return assertNever(code);
     }

@@ -1,25 +1,44 @@
-/** The close form (views.open). */
+/** The close form (views.open, and views.update when the incident preview arrives). */
 import type { types as slack } from '@slack/bolt';
+import type { Disposition } from '../../domain/disposition.ts';
 import { INCIDENT_NUMBER_EXAMPLE, INCIDENT_NUMBER_MAX, NOTE_MAX_LENGTH } from '../../domain/limits.ts';
 import { ids } from '../../ids.ts';
 import { truncate } from './escape.ts';
 import { plain } from './kit.ts';
+import { type PreviewLine, previewBlocks } from './preview.ts';
 
-/** The close form, pre-filled from the command when it can be. */
-export function closeModal(o: {
-  incidentNumber?: string;
-  /** Several numbers (a message shortcut), one a line; a bulk close reads them back. */
-  incidentNumbers?: string[];
-  /** Replaces the number field's hint (e.g. "no incident number was found in that message"). */
-  incidentHint?: string;
-  note?: string;
+/**
+ * Everything the close form can be opened or re-rendered with. Stable: the command, the message
+ * shortcut and App Home all pre-fill through it.
+ */
+export interface CloseModalOptions {
+  /** Sealed private_metadata (slack/metadata.ts); passed through unchanged on views.update. */
   privateMetadata: string;
   noteRequired: boolean;
+  /** Incident numbers to pre-fill, one per line (several make a bulk close). */
+  numbers?: string[];
+  /** One number (the command's `/close-incident <number>`); same as `numbers: [incidentNumber]`. */
+  incidentNumber?: string;
+  note?: string;
+  /** The close reasons offered (DISPOSITIONS); no select when empty. */
+  dispositions?: Disposition[];
+  dispositionRequired?: boolean;
+  /** Pre-selected close reason: a short form or a D3 name from `dispositions`. */
+  disposition?: string;
+  /** The incident preview shown under the numbers (block_actions → views.update). */
+  preview?: PreviewLine[];
+  /** Replaces the number field's hint (e.g. "no incident number was found in that message"). */
+  incidentHint?: string;
   /** Blocks after the note (App Home's channel picker). */
   extraBlocks?: slack.KnownBlock[];
-}): slack.ModalView {
-  const several = (o.incidentNumbers?.length ?? 0) > 1;
-  const initialNumbers = o.incidentNumbers?.join('\n') ?? o.incidentNumber;
+}
+
+// Incident numbers are short; one per line for up to BULK_MAX of them stays far below Slack's 3000.
+const NUMBERS_MAX_LENGTH = 3000;
+
+export function closeModal(o: CloseModalOptions): slack.ModalView {
+  const numbers = o.numbers ?? (o.incidentNumber ? [o.incidentNumber] : []);
+  const initial = truncate(numbers.join('\n'), NUMBERS_MAX_LENGTH, '');
   return {
     type: 'modal',
     callback_id: ids.closeModal,
@@ -32,18 +51,25 @@ export function closeModal(o: {
         type: 'input',
         block_id: ids.incidentBlock,
         label: plain('Incident number'),
-        hint: plain(o.incidentHint ?? 'Letters, digits, - and _, with at least one digit.'),
+        hint: plain(
+          o.incidentHint ??
+            `One per line. Letters, digits, - and _, with at least one digit (up to ${INCIDENT_NUMBER_MAX}).`,
+        ),
+        // The preview comes as the analyst types: Slack sends block_actions for this input.
+        dispatch_action: true,
         element: {
           type: 'plain_text_input',
           action_id: ids.incidentInput,
-          ...(several ? { multiline: true } : { max_length: INCIDENT_NUMBER_MAX }),
+          multiline: true,
+          max_length: NUMBERS_MAX_LENGTH,
           placeholder: plain(INCIDENT_NUMBER_EXAMPLE),
+          dispatch_action_config: { trigger_actions_on: ['on_character_entered'] },
           // Input values are shown as typed; Slack does not decode entities in them.
-          ...(initialNumbers
-            ? { initial_value: several ? initialNumbers : truncate(initialNumbers, INCIDENT_NUMBER_MAX, '') }
-            : {}),
+          ...(initial ? { initial_value: initial } : {}),
         },
       },
+      ...previewBlocks(o.preview ?? []),
+      ...dispositionBlocks(o),
       {
         type: 'input',
         block_id: ids.noteBlock,
@@ -60,4 +86,27 @@ export function closeModal(o: {
       ...(o.extraBlocks ?? []),
     ],
   };
+}
+
+function dispositionBlocks(o: CloseModalOptions): slack.KnownBlock[] {
+  const list = o.dispositions ?? [];
+  if (list.length === 0) return [];
+  const option = (d: Disposition): slack.PlainTextOption => ({ text: plain(truncate(d.name, 75)), value: d.short });
+  const g = o.disposition?.trim().toLowerCase();
+  const chosen = g ? list.find((d) => d.short.toLowerCase() === g || d.name.toLowerCase() === g) : undefined;
+  return [
+    {
+      type: 'input',
+      block_id: ids.dispositionBlock,
+      label: plain('Close reason'),
+      ...(o.dispositionRequired ? {} : { optional: true }),
+      element: {
+        type: 'static_select',
+        action_id: ids.dispositionSelect,
+        placeholder: plain('Choose a close reason'),
+        options: list.map(option),
+        ...(chosen ? { initial_option: option(chosen) } : {}),
+      },
+    },
+  ];
 }

@@ -78,3 +78,8 @@ export function mappingChangedMessage(
     : 'on the default site (no site was given)';
   return { text: `${who} now acts in D3 as *${safeUserText(change.username)}* ${site}.` };
 }
+
+/** The confirmation card after Cancel. */
+export function cancelledText(incidentNumber: string): string {
+  return `Cancelled: nothing was sent to D3 and ${safeUserText(incidentNumber)} stays as it is.`;
+}

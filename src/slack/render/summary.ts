@@ -3,6 +3,7 @@ import type { types as slack } from '@slack/bolt';
 import type { Closure } from '../../domain/types.ts';
 import { chunkSafeUserText, prefixWithin, safeUserText, safeUserTextWithin, userMention } from './escape.ts';
 import { field, HEADER_MAX, MORE_IN_D3, mrkdwn, orDash, plain, TEXT_MAX } from './kit.ts';
+import { openInD3 } from './preview.ts';
 
 /** Escaped note characters shown in blocks; Slack refuses messages near ~13k characters of blocks. */
 const NOTE_BLOCKS_BUDGET = 2 * TEXT_MAX;
@@ -28,7 +29,13 @@ function noteBlocks(note: string): slack.KnownBlock[] {
 }
 
 /** The closure summary posted in the incident channel (chat.postMessage). */
-export function closureSummary(input: { closure: Closure; slackUserId: string; d3Username: string }): {
+export function closureSummary(input: {
+  closure: Closure;
+  slackUserId: string;
+  d3Username: string;
+  /** The incident's page in D3 (D3_INCIDENT_URL_TEMPLATE): an "Open in D3" button. */
+  incidentUrl?: string;
+}): {
   text: string;
   blocks: slack.KnownBlock[];
 } {
@@ -40,6 +47,8 @@ export function closureSummary(input: { closure: Closure; slackUserId: string; d
     : `Incident ${c.incidentNumber} closed`;
   const blocks: slack.KnownBlock[] = [
     { type: 'header', text: plain(safeUserTextWithin(title, HEADER_MAX)) },
+    // Title and severity come from the preview read, the reason from what the bot set: each only when known.
+    ...(c.title ? [{ type: 'section', text: mrkdwn(`*${safeUserTextWithin(c.title, TEXT_MAX - 4)}*`) } as const] : []),
     {
       type: 'section',
       fields: [
@@ -48,9 +57,12 @@ export function closureSummary(input: { closure: Closure; slackUserId: string; d
         field('Close type', orDash(c.closeType)),
         field('Close date', orDash(c.closeDate)),
         field('Site', c.site),
+        ...(c.severity ? [field('Severity', c.severity)] : []),
+        ...(c.disposition ? [field('Close reason', c.disposition)] : []),
       ],
     },
     ...noteBlocks(c.note),
+    ...openInD3(input.incidentUrl),
   ];
   if (c.partial) {
     const words =
@@ -62,6 +74,9 @@ export function closureSummary(input: { closure: Closure; slackUserId: string; d
     `${s(title)}. ${c.alreadyClosed ? 'Requested' : 'Closed'} in Slack by ${closer}, in D3 by ${s(orDash(d3Closer))}. ` +
     `Close type: ${s(orDash(c.closeType))}. ` +
     `Close date: ${s(orDash(c.closeDate))}. Site: ${s(orDash(c.site))}. ` +
+    (c.title ? `Title: ${safeUserTextWithin(c.title, 200)}. ` : '') +
+    (c.severity ? `Severity: ${s(c.severity)}. ` : '') +
+    (c.disposition ? `Close reason: ${s(c.disposition)}. ` : '') +
     `Note: ${c.note.trim() ? safeUserTextWithin(c.note, TEXT_MAX, MORE_IN_D3) : 'none'}`;
   return { text, blocks };
 }

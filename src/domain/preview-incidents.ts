@@ -1,0 +1,117 @@
+/**
+ * Previews shown before a close: in the modal as numbers are typed, and on the confirmation card
+ * (CONFIRM_BEFORE_CLOSE) whose Close button alone sends the close, once, within 10 minutes.
+ */
+
+import type { CloseRequest } from './close-incident.ts';
+import { chooseDisposition, type DispositionRules } from './disposition.ts';
+import { CloseError, isCloseError } from './errors.ts';
+import type { IncidentPreviewer, IncidentState, ResolveIdentity, Store } from './ports.ts';
+import type { Outcome } from './types.ts';
+
+/** One number's preview: what D3 showed, or why there is none (flagged in place before submit). */
+export interface PreviewLine {
+  incidentNumber: string;
+  state?: IncidentState;
+  /** `unknown`: D3 refused the read (no such incident for this user; its words in `said`); `unreadable`: no answer. */
+  problem?: 'unknown' | 'unreadable' | 'not_mapped';
+  said?: string;
+}
+
+export const PREVIEW_MAX_LINES = 10;
+
+/** Reads up to 10 numbers as the analyst's D3 user; never throws. Empty when D3_PREVIEW=false. */
+export function createPreviewIncidents(deps: { resolveIdentity: ResolveIdentity; previewer?: IncidentPreviewer }) {
+  return async (slackUserId: string, numbers: string[], requestId: string): Promise<PreviewLine[]> => {
+    const { previewer } = deps;
+    if (!previewer || numbers.length === 0) return [];
+    const { identity } = await deps.resolveIdentity(slackUserId);
+    const some = numbers.slice(0, PREVIEW_MAX_LINES);
+    if (!identity) return some.map((incidentNumber) => ({ incidentNumber, problem: 'not_mapped' }));
+    return Promise.all(
+      some.map(async (incidentNumber): Promise<PreviewLine> => {
+        try {
+          const state = await previewer.readIncident({ ...identity, incidentNumber, requestId });
+          return { incidentNumber, state };
+        } catch (e) {
+          // A refusal in D3's words is how it answers for a number it does not have (or not on this site).
+          if (isCloseError(e) && (e.code === 'd3_rejected' || e.code === 'd3_bad_request'))
+            return { incidentNumber, problem: 'unknown', ...(e.detail.d3Message && { said: e.detail.d3Message }) };
+          return { incidentNumber, problem: 'unreadable' };
+        }
+      }),
+    );
+  };
+}
+
+export type PreviewIncidents = ReturnType<typeof createPreviewIncidents>;
+
+interface Pending {
+  req: CloseRequest;
+}
+
+export interface ConfirmDeps {
+  closeIncident(req: CloseRequest): Promise<Outcome>;
+  previewIncidents: PreviewIncidents;
+  store: Pick<Store, 'once' | 'cache'>;
+  dispositions?: DispositionRules;
+  newId(): string;
+  now?: () => number;
+  ttlMs?: number;
+}
+
+export type Prepared =
+  | { ok: false; error: CloseError }
+  | { ok: true; id: string; expiresAt: number; line: PreviewLine; note: string; disposition?: string };
+
+const NS = 'confirm';
+
+/** The card's two halves: prepare (store the request, read the preview) and decide (the click). */
+export function createConfirmClose(deps: ConfirmDeps) {
+  const now = deps.now ?? Date.now;
+  const ttlMs = deps.ttlMs ?? 10 * 60_000;
+  return {
+    async prepare(req: CloseRequest): Promise<Prepared> {
+      const chosen = chooseDisposition(deps.dispositions, req);
+      if ('error' in chosen) return { ok: false, error: chosen.error };
+      const id = deps.newId();
+      const expiresAt = now() + ttlMs;
+      const stored: CloseRequest = { ...req, note: chosen.note, noteMayName: false };
+      if (chosen.disposition) stored.disposition = chosen.disposition.short;
+      try {
+        await deps.store.cache.set<Pending>(NS, id, { req: stored }, ttlMs);
+      } catch (e) {
+        return { ok: false, error: new CloseError('internal', { reason: 'confirm card not stored' }, { cause: e }) };
+      }
+      const [line] = await deps.previewIncidents(req.slackUserId, [req.incidentNumber], req.requestId);
+      return {
+        ok: true,
+        id,
+        expiresAt,
+        line: line ?? { incidentNumber: req.incidentNumber },
+        note: chosen.note,
+        ...(chosen.disposition && { disposition: chosen.disposition.name }),
+      };
+    },
+
+    /** A click: expired, already used, cancelled, or the close itself (run once, by the card's owner). */
+    async decide(c: {
+      id: string;
+      expiresAt: number;
+      slackUserId: string;
+      action: 'close' | 'cancel';
+      requestId: string;
+    }): Promise<Outcome | { cancelled: true }> {
+      if (now() > c.expiresAt) return { ok: false, error: new CloseError('confirm_expired') };
+      if (!(await deps.store.once(`${NS}:${c.id}`, ttlMs))) return { ok: false, error: new CloseError('confirm_used') };
+      if (c.action === 'cancel') return { cancelled: true };
+      const pending = await deps.store.cache.get<Pending>(NS, c.id).catch(() => undefined);
+      // Gone from the store (restarted memory store, evicted): it cannot be told apart from expired.
+      if (!pending || pending.req.slackUserId !== c.slackUserId)
+        return { ok: false, error: new CloseError('confirm_expired') };
+      return deps.closeIncident({ ...pending.req, requestId: c.requestId, dedupeKey: `confirm:${c.id}` });
+    },
+  };
+}
+
+export type ConfirmClose = ReturnType<typeof createConfirmClose>;
