@@ -59,6 +59,7 @@ export async function connectEdges(config: Config, opts: RuntimeOptions, log: Lo
     summaryPost: createSummaryPost(summaryClient, {
       botId: auth.bot_id,
       incidentUrl: (n) => incidentUrl(config.d3.incidentUrlTemplate, n),
+      timeZone: config.d3.timeZone,
     }),
     lookUpSummaries: historyLookupAllowed(auth.response_metadata?.scopes, log),
   };

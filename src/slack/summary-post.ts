@@ -40,6 +40,8 @@ export interface SummaryPostOptions {
   lookbackMs?: number;
   /** The incident's page in D3 for a number (D3_INCIDENT_URL_TEMPLATE), shown as "Open in D3". */
   incidentUrl?: (incidentNumber: string) => string | undefined;
+  /** D3_TIMEZONE: D3's dates without a zone become Slack date tokens only when it is known. */
+  timeZone?: string;
 }
 
 /**
@@ -60,6 +62,7 @@ export function createSummaryPost(client: WebClient, o: SummaryPostOptions = {})
         slackUserId: p.slackUserId,
         d3Username: p.d3Username,
         incidentUrl,
+        timeZone: o.timeZone,
       });
       // The closure id in metadata lets a later replay find this message instead of posting it again.
       const metadata = {

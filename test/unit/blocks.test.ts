@@ -43,6 +43,18 @@ const hostile = [
 ];
 
 describe('closureSummary', () => {
+  it('shows the close date as a Slack date token with D3’s text as the fallback, where the instant is certain', () => {
+    const c = { incidentNumber: '20200526-23', site: 'SOC', note: 'n', closeDate: '2020-05-26 17:07' };
+    const zoned = closureSummary({ closure: c, slackUserId: 'U1234', d3Username: 'jdoe', timeZone: 'Asia/Shanghai' });
+    const token = '<!date^1590484020^{date_short_pretty} {time}|2020-05-26 17:07>';
+    expect(JSON.stringify(zoned.blocks)).toContain(token);
+    expect(zoned.text).toContain(token);
+    // Without D3_TIMEZONE a date without a zone is no single instant: D3's text as it came.
+    const plainDate = closureSummary({ closure: c, slackUserId: 'U1234', d3Username: 'jdoe' });
+    expect(JSON.stringify(plainDate.blocks)).not.toContain('<!date');
+    expect(plainDate.text).toContain('Close date: 2020-05-26 17:07.');
+  });
+
   it('shows the closure with our mention and D3’s values', () => {
     const { text, blocks } = summary(closure());
     expect(blocks[0]).toEqual({

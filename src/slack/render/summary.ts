@@ -1,6 +1,7 @@
 /** The closure summary posted in the incident channel (chat.postMessage). */
 import type { types as slack } from '@slack/bolt';
 import type { Closure } from '../../domain/types.ts';
+import { slackDateOfD3 } from './dates.ts';
 import { chunkSafeUserText, prefixWithin, safeUserText, safeUserTextWithin, userMention } from './escape.ts';
 import { field, HEADER_MAX, MORE_IN_D3, mrkdwn, orDash, plain, TEXT_MAX } from './kit.ts';
 import { openInD3 } from './preview.ts';
@@ -35,6 +36,8 @@ export function closureSummary(input: {
   d3Username: string;
   /** The incident's page in D3 (D3_INCIDENT_URL_TEMPLATE): an "Open in D3" button. */
   incidentUrl?: string;
+  /** D3_TIMEZONE, for D3 dates written without a zone. */
+  timeZone?: string;
 }): {
   text: string;
   blocks: slack.KnownBlock[];
@@ -55,7 +58,8 @@ export function closureSummary(input: {
         mrkdwn(`*${c.alreadyClosed ? 'Requested in Slack by' : 'Closed in Slack by'}*\n${closer}`),
         field('Closed in D3 by', d3Closer),
         field('Close type', orDash(c.closeType)),
-        field('Close date', orDash(c.closeDate)),
+        // Each reader sees it in their own time zone; D3's own text where the instant is not certain.
+        mrkdwn(`*Close date*\n${c.closeDate?.trim() ? slackDateOfD3(c.closeDate, input.timeZone) : orDash(undefined)}`),
         field('Site', c.site),
         ...(c.severity ? [field('Severity', c.severity)] : []),
         ...(c.disposition ? [field('Close reason', c.disposition)] : []),
@@ -73,7 +77,7 @@ export function closureSummary(input: {
   const text =
     `${s(title)}. ${c.alreadyClosed ? 'Requested' : 'Closed'} in Slack by ${closer}, in D3 by ${s(orDash(d3Closer))}. ` +
     `Close type: ${s(orDash(c.closeType))}. ` +
-    `Close date: ${s(orDash(c.closeDate))}. Site: ${s(orDash(c.site))}. ` +
+    `Close date: ${c.closeDate?.trim() ? slackDateOfD3(c.closeDate, input.timeZone) : orDash(undefined)}. Site: ${s(orDash(c.site))}. ` +
     (c.title ? `Title: ${safeUserTextWithin(c.title, 200)}. ` : '') +
     (c.severity ? `Severity: ${s(c.severity)}. ` : '') +
     (c.disposition ? `Close reason: ${s(c.disposition)}. ` : '') +
