@@ -3,6 +3,7 @@ import type { Secret } from '../config.ts';
 import { CloseError, isCloseError } from '../domain/errors.ts';
 import type { CloseCommand, IncidentQuery, IncidentReader } from '../domain/ports.ts';
 import { authHeaders, type D3Auth } from './auth.ts';
+import { bulkCloseBody, type ItemAnswer, parseBulkCloseReply } from './bulk-reply.ts';
 import { type CloseCommandName, type D3Closure, parseCloseReply } from './reply.ts';
 import { parseStateReply } from './state-reply.ts';
 import { statusError } from './status.ts';
@@ -35,6 +36,8 @@ export type StateQuery = IncidentQuery;
 export interface D3Client extends IncidentReader {
   /** One POST of the close command; throws CloseError. Never retries (see gateway.ts). */
   close(cmd: CloseCommand): Promise<D3Closure>;
+  /** One POST of CloseIncidentInBulk for several incidents, read per incident (bulk-reply.ts); never retries. */
+  closeBulk(cmds: CloseCommand[]): Promise<Map<string, ItemAnswer>>;
   destroy(): Promise<void>;
 }
 
@@ -184,6 +187,16 @@ export function createD3Client(o: D3ClientOptions): D3Client {
       const res = await post(o.closeCommand, 'close', closeBody(o.closeCommand, cmd));
       try {
         return parseCloseReply(res.status, res.text, { ...cmd, command: o.closeCommand }, res.headers);
+      } catch (e) {
+        throw isCloseError(e) ? redacted(e) : e;
+      }
+    },
+    async closeBulk(cmds) {
+      const res = await post('CloseIncidentInBulk', 'close', bulkCloseBody(cmds));
+      try {
+        const answers = parseBulkCloseReply(res.status, res.text, cmds, res.headers);
+        for (const [n, a] of answers) if ('error' in a) answers.set(n, { error: redacted(a.error) });
+        return answers;
       } catch (e) {
         throw isCloseError(e) ? redacted(e) : e;
       }

@@ -3,6 +3,7 @@ import type { CloseCommand, D3Gateway, IncidentState } from '../domain/ports.ts'
 import type { Closure } from '../domain/types.ts';
 import { closureFromState, judgeClosedState, notCredited } from './attribution.ts';
 import type { D3Client } from './client.ts';
+import { createBulkCloser } from './bulk.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { createRetrier, type GatewayLog, type Run } from './retry.ts';
 
@@ -15,6 +16,9 @@ export interface D3GatewayOptions {
   clockSkewMs: number;
   /** D3_TIMEZONE: the zone of a DateClosed that names none; without it such a date never proves "ours". */
   timeZone?: string;
+  /** D3_CLOSE_COMMAND and D3_BULK_CHUNK, for closing many incidents (bulk.ts). */
+  closeCommand?: 'CloseIncident' | 'CloseIncidentInBulk';
+  bulkChunk?: number;
   log?: GatewayLog;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -101,14 +105,15 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     return new CloseError('d3_outcome_unknown', { ...e.detail, d3Answered: true }, { cause: e });
   };
 
-  async function close(run: Run): Promise<Closure> {
+  /** `first`: the answer to a first close already sent (one incident of a bulk call), judged by the same rules. */
+  async function close(run: Run, first?: () => Promise<Closure>): Promise<Closure> {
     const { cmd } = run;
     const ctx = { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber };
     let unknown: CloseError | undefined;
     for (let sends = 1; ; sends++) {
       let closure: Closure | undefined;
       try {
-        closure = await withRetries('close', run, () => o.client.close(cmd));
+        closure = await (sends === 1 && first ? first() : withRetries('close', run, () => o.client.close(cmd)));
       } catch (e) {
         unknown = unknownOf(e);
         if (!unknown) throw e;
@@ -139,15 +144,28 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     }
   }
 
+  const closeIncident = (cmd: CloseCommand): Promise<Closure> => {
+    if (destroyed) return Promise.reject(new CloseError('d3_unavailable', { notSent: true, reason: 'shutting down' }));
+    log.info(
+      { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, noteLength: cmd.note.length },
+      'closing incident in D3',
+    );
+    return close({ cmd, deadline: now() + o.retryDeadlineMs });
+  };
+  const bulk = createBulkCloser({
+    command: o.closeCommand ?? 'CloseIncident',
+    chunkSize: o.bulkChunk ?? 50,
+    retryDeadlineMs: o.retryDeadlineMs,
+    now,
+    closeBulk: (cmds) => o.client.closeBulk(cmds),
+    withRetries,
+    closeIncident,
+    settle: close,
+  });
+
   return {
-    async closeIncident(cmd) {
-      if (destroyed) throw new CloseError('d3_unavailable', { notSent: true, reason: 'shutting down' });
-      log.info(
-        { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, noteLength: cmd.note.length },
-        'closing incident in D3',
-      );
-      return close({ cmd, deadline: now() + o.retryDeadlineMs });
-    },
+    closeIncident,
+    closeIncidents: bulk.closeIncidents,
     queueDepth: () => o.limiter.depth(),
     async destroy() {
       destroyed = true;

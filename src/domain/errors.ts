@@ -20,6 +20,7 @@ export type CloseErrorCode =
   | 'close_in_progress'
   | 'duplicate_request'
   | 'queue_full'
+  | 'bulk_too_many'
   // D3
   | 'd3_rejected'
   | 'd3_bad_request'
@@ -58,6 +59,9 @@ export type CloseDetail = {
   /** Who and when D3 shows the incident closed (its own strings), for closed_by_other / closed_unconfirmed. */
   closedBy?: string;
   dateClosed?: string;
+  /** bulk_too_many: how many numbers were given, and BULK_MAX. */
+  count?: number;
+  limit?: number;
 };
 
 export class CloseError extends Error {

@@ -12,6 +12,7 @@
  * | ResolveIdentity            | identity/user-map.ts (createIdentityResolver)        |
  * | summary posting            | slack/summary-post.ts (see domain/summary-ports.ts)  |
  */
+import type { CloseError } from './errors.ts';
 import type { AuditRecord, Closure, Identity, PendingSummary } from './types.ts';
 
 // ── D3 ──────────────────────────────────────────────────────────────────────────────────────────
@@ -60,6 +61,14 @@ export interface IncidentCloser {
   closeIncident(cmd: CloseCommand): Promise<Closure>;
 }
 
+/** One incident's result within a bulk close: what D3 confirmed, or why not (the same truth rules as one close). */
+export type ItemResult = { ok: true; closure: Closure } | { ok: false; error: CloseError };
+
+/** Closes several incidents, reporting each as soon as its result is known. Never rejects. */
+export interface IncidentBulkCloser {
+  closeIncidents(cmds: CloseCommand[], onResult: (incidentNumber: string, result: ItemResult) => void): Promise<void>;
+}
+
 /** Reads one incident's state (getIncidentStaticField). Throws CloseError. */
 export interface IncidentReader {
   getState(q: IncidentQuery): Promise<IncidentState>;
@@ -80,7 +89,7 @@ export interface IncidentFieldSetter {
 }
 
 /** What the runtime holds of D3: the closer, plus its queue (for the busy refusal and metrics) and shutdown. */
-export interface D3Gateway extends IncidentCloser {
+export interface D3Gateway extends IncidentCloser, IncidentBulkCloser {
   /** Incidents waiting for a rate-limit slot, for metrics. */
   queueDepth(): number;
   /** Stop accepting work and release sockets. */

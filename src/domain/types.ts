@@ -34,6 +34,11 @@ export interface PendingSummary {
   closure: Closure;
   requestId: string;
   createdAt: string;
+  /**
+   * A bulk close: every incident it closed (closure is the first of them), posted as one list.
+   * Absent for a single close, whose summary is unchanged.
+   */
+  items?: Closure[];
 }
 
 /**
