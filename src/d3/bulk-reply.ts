@@ -6,7 +6,16 @@
 import { CloseError } from '../domain/errors.ts';
 import type { CloseCommand } from '../domain/ports.ts';
 import type { Closure } from '../domain/types.ts';
-import { clip, FAILURE_WORD, type Rec, type ReplyHeaders, readEnvelope, records, sameNumber, text } from './envelope.ts';
+import {
+  clip,
+  FAILURE_WORD,
+  type Rec,
+  type ReplyHeaders,
+  readEnvelope,
+  records,
+  sameNumber,
+  text,
+} from './envelope.ts';
 import { ALREADY_CLOSED, SUCCESS_WORD } from './reply.ts';
 import { statusError } from './status.ts';
 

@@ -2,8 +2,8 @@ import { CloseError, isCloseError } from '../domain/errors.ts';
 import type { CloseCommand, D3Gateway, IncidentState } from '../domain/ports.ts';
 import type { Closure } from '../domain/types.ts';
 import { closureFromState, judgeClosedState, notCredited } from './attribution.ts';
-import type { D3Client } from './client.ts';
 import { createBulkCloser } from './bulk.ts';
+import type { D3Client } from './client.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { createRetrier, type GatewayLog, type Run } from './retry.ts';
 

@@ -191,5 +191,7 @@ function parseBulk(head: string, rest: string, opts: { noteRequired: boolean }):
   const [only] = numbers;
   if (only === undefined) return { kind: 'invalid', reason: 'The incident number is missing.' };
   if (note === '' && opts.noteRequired) return { kind: 'modal', incidentNumber: numbers.join('\n') };
-  return numbers.length === 1 ? { kind: 'close', incidentNumber: only, note } : { kind: 'bulk', incidentNumbers: numbers, note };
+  return numbers.length === 1
+    ? { kind: 'close', incidentNumber: only, note }
+    : { kind: 'bulk', incidentNumbers: numbers, note };
 }

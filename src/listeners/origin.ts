@@ -15,7 +15,11 @@ export function commandSubject(c: SlashCommand, input: ParsedCommand): RefusedSu
     slackTeamId: c.team_id,
     slackEnterpriseId: c.enterprise_id,
     incidentNumber:
-      'incidentNumber' in input ? (input.incidentNumber ?? '') : 'incidentNumbers' in input ? input.incidentNumbers.join(',') : '',
+      'incidentNumber' in input
+        ? (input.incidentNumber ?? '')
+        : 'incidentNumbers' in input
+          ? input.incidentNumbers.join(',')
+          : '',
     note: input.kind === 'close' || input.kind === 'bulk' ? input.note : '',
     action: input.kind === 'bulk' ? 'close' : input.kind,
   };

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { createAcceptClose } from '../domain/accept-close.ts';
 import { createAuditTrail } from '../domain/audit.ts';
+import { createBulkClose } from '../domain/bulk-close.ts';
+import { createAcceptBulkClose } from '../domain/bulk-items.ts';
 import { createCloseIncident, createRefusalRecorder } from '../domain/close-incident.ts';
 import { createHistory } from '../domain/history.ts';
 import { createMappingCommands } from '../domain/mapping.ts';
@@ -14,7 +16,7 @@ import { createMetrics } from '../metrics.ts';
 import { createMetadataSealer } from '../slack/metadata.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
 import type { Edges } from './edges.ts';
-import { trackClosures } from './lifecycle.ts';
+import { trackBulk, trackClosures } from './lifecycle.ts';
 
 /**
  * The use cases over the edges, and what the listeners get (ListenerDeps). A new surface (a shortcut,
@@ -64,24 +66,24 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     claimTtlMs: config.outbox.claimTtlMs,
     observe: (e) => metrics.observeSummary(e),
   });
+  const closeDeps = {
+    rules: config.policy,
+    resolveIdentity,
+    isInAllowedGroup,
+    d3,
+    store,
+    summaries,
+    log,
+    observe: metrics.observeClose,
+    auditTrail,
+    // Renewed every third of it while the close runs (lock-heartbeat.ts): this only bounds how long a
+    // crashed instance keeps an incident locked.
+    lockTtlMs: 30_000,
+    closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
+  };
   // Tracked so a graceful stop can wait for closures under way, in HTTP and Socket Mode alike.
-  const closures = trackClosures(
-    createCloseIncident({
-      rules: config.policy,
-      resolveIdentity,
-      isInAllowedGroup,
-      d3,
-      store,
-      summaries,
-      log,
-      observe: metrics.observeClose,
-      auditTrail,
-      // Renewed every third of it while the close runs (lock-heartbeat.ts): this only bounds how long a
-      // crashed instance keeps an incident locked.
-      lockTtlMs: 30_000,
-      closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
-    }),
-  );
+  const closures = trackClosures(createCloseIncident(closeDeps));
+  const bulkClose = trackBulk(createBulkClose({ ...closeDeps, bulkMax: config.bulkMax }), closures.inFlight);
   const newRequestId = () => randomUUID();
   const recordRefusal = createRefusalRecorder({ log, auditTrail, observe: metrics.observeClose });
 
@@ -92,6 +94,14 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     closeIncident: closures.closeIncident,
     acceptClose: createAcceptClose({
       closeIncident: closures.closeIncident,
+      d3Busy: () => d3.queueDepth() >= config.d3.queueMax,
+      recordRefusal,
+    }),
+    bulkMax: config.bulkMax,
+    bulkClose,
+    acceptBulkClose: createAcceptBulkClose({
+      bulkClose,
+      bulkMax: config.bulkMax,
       d3Busy: () => d3.queueDepth() >= config.d3.queueMax,
       recordRefusal,
     }),
