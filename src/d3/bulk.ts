@@ -44,7 +44,7 @@ async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) 
 }
 
 export function createBulkCloser(o: BulkCloserOptions): IncidentBulkCloser {
-  const concurrency = o.concurrency ?? 8;
+  const concurrency = o.concurrency ?? 20;
 
   type Settle = { cmd: CloseCommand; result: () => Promise<ItemResult> };
 

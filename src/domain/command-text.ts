@@ -164,7 +164,7 @@ export function parseCommandText(rawText: string, opts: { noteRequired: boolean 
 }
 
 /**
- * A list of incident numbers (commas, spaces or new lines between them), duplicates collapsed (the
+ * A list of incident numbers (commas or new lines between them), duplicates collapsed (the
  * first spelling kept). Any invalid number refuses the whole list: a typo in a list is as likely to
  * name the wrong incident as a typo in one number, so nothing is closed until the list is right.
  */
@@ -172,7 +172,10 @@ export function parseIncidentList(text: string): { numbers: string[]; problems: 
   const numbers: string[] = [];
   const problems: string[] = [];
   const seen = new Set<string>();
-  for (const token of text.split(/[\s,]+/).filter(Boolean)) {
+  for (const token of text
+    .split(/[\r\n,]+/)
+    .map((t) => t.trim())
+    .filter(Boolean)) {
     const n = decodeEntities(token);
     const problem = incidentNumberProblem(n);
     if (problem) problems.push(`${n}: ${problem}`);

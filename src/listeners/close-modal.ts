@@ -23,7 +23,7 @@ export const closeModalSubmit =
     if (await deps.refusedOutsider(viewOrigin(body), viewSubject(body, incidentNumber, note), inline)) return;
     const meta = deps.metadata.open(view.private_metadata);
     const list = parseIncidentList(incidentNumber);
-    if (meta && list.numbers.length + list.problems.length > 1) {
+    if (meta && /[\n,]/.test(incidentNumber)) {
       const listError = listFieldError(list, deps.bulkMax);
       const noteError = inputProblems(list.numbers[0] ?? '', note, deps.rules).note;
       if (listError || noteError) {
