@@ -4,13 +4,13 @@
  * truth rules per incident (d3 bulk.ts); only the summary is shared: one post listing what was closed.
  */
 import type { Log } from '../log.ts';
-import { type BulkItem, type BulkOutcome, type BulkProgress, bulkLimitError } from './bulk-items.ts';
+import { announceClosed, type BulkItem, type BulkOutcome, type BulkProgress, bulkLimitError } from './bulk-items.ts';
 import { auditOutcomeOf, auditWriter, type CloseDeps, SEEN_CLOSED } from './close-incident.ts';
 import { CloseError } from './errors.ts';
 import { type HeldLock, keepLock } from './lock-heartbeat.ts';
 import { decideClose } from './policy.ts';
 import type { CloseCommand, IncidentBulkCloser, IncidentCloser, ItemResult } from './ports.ts';
-import type { Closure, Identity, Outcome, PendingSummary } from './types.ts';
+import type { Identity, Outcome } from './types.ts';
 
 export interface BulkCloseRequest {
   requestId: string;
@@ -101,7 +101,7 @@ export function createBulkClose(deps: BulkCloseDeps) {
       }
       onProgress(items);
       await closeHeld(deps, req, identity, held, items, onProgress, log);
-      return { ok: true, items, ...(await announce(deps, req, identity, held)) };
+      return { ok: true, items, ...(await announceClosed(deps.summaries, req, identity.username, items)) };
     } finally {
       for (const h of held) {
         h.lock.stop();
@@ -189,30 +189,9 @@ async function record(
     await sawClosed();
     return h.audit(r.closure.alreadyClosed ? 'already_closed' : 'closed', identity, undefined, ms);
   }
+  if (r.error.detail.hint)
+    log.error({ code: r.error.code, status: r.error.detail.status }, `D3 refused the bot: ${r.error.detail.hint}`);
   const outcome = auditOutcomeOf(r.error.code);
   if (outcome === 'closed_by_other' || outcome === 'closed_unconfirmed') await sawClosed();
   await h.audit(outcome, identity, outcome === 'unknown' || outcome === 'failed' ? r.error.code : undefined, ms);
-}
-
-/** One summary for every incident this request closed; the single case keeps its own summary. */
-async function announce(deps: BulkCloseDeps, req: BulkCloseRequest, identity: Identity, held: Held[]) {
-  const closed: Closure[] = [];
-  for (const h of held)
-    if (h.item.outcome?.ok && !h.item.outcome.closure.alreadyClosed) closed.push(h.item.outcome.closure);
-  const [closure] = closed;
-  if (!closure) return {};
-  const pending: PendingSummary = {
-    id: req.requestId,
-    channelId: req.channelId,
-    slackUserId: req.slackUserId,
-    d3Username: identity.username,
-    closure,
-    requestId: req.requestId,
-    createdAt: new Date().toISOString(),
-    ...(closed.length > 1 && { items: closed }),
-  };
-  const delivery = await deps.summaries.deliver(pending);
-  for (const h of held)
-    if (h.item.outcome?.ok && !h.item.outcome.closure.alreadyClosed) h.item.outcome.delivery = delivery;
-  return { delivery };
 }

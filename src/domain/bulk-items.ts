@@ -2,7 +2,8 @@
 import type { AuditSubject } from './audit.ts';
 import type { BulkCloseRequest } from './bulk-close.ts';
 import { CloseError, type CloseErrorCode } from './errors.ts';
-import type { Outcome, SummaryDelivery } from './types.ts';
+import type { SummaryDeliverer } from './summaries.ts';
+import type { Closure, Outcome, PendingSummary, SummaryDelivery } from './types.ts';
 
 /** One incident of a bulk close; `outcome` is absent while its result is not known yet. */
 export interface BulkItem {
@@ -91,4 +92,33 @@ export function throttle<T>(fn: (v: T) => Promise<void>, intervalMs: number, max
       await running;
     },
   };
+}
+
+/**
+ * One summary for every incident this request closed (in the outbox first, like any summary); a
+ * request that closed exactly one keeps the single close's summary.
+ */
+export async function announceClosed(
+  summaries: SummaryDeliverer,
+  req: BulkCloseRequest,
+  d3Username: string,
+  items: readonly BulkItem[],
+): Promise<{ delivery?: SummaryDelivery }> {
+  const closedItems = items.filter((it) => it.outcome?.ok && !it.outcome.closure.alreadyClosed);
+  const closed: Closure[] = closedItems.flatMap((it) => (it.outcome?.ok ? [it.outcome.closure] : []));
+  const [closure] = closed;
+  if (!closure) return {};
+  const pending: PendingSummary = {
+    id: req.requestId,
+    channelId: req.channelId,
+    slackUserId: req.slackUserId,
+    d3Username,
+    closure,
+    requestId: req.requestId,
+    createdAt: new Date().toISOString(),
+    ...(closed.length > 1 && { items: closed }),
+  };
+  const delivery = await summaries.deliver(pending);
+  for (const it of closedItems) if (it.outcome?.ok) it.outcome.delivery = delivery;
+  return { delivery };
 }

@@ -55,7 +55,10 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
         text: outcomeMessage(
           {
             ok: true,
-            closure: p.closure,
+            // A bulk summary names every incident it lists.
+            closure: p.items
+              ? { ...p.closure, incidentNumber: p.items.map((c) => c.incidentNumber).join(', ') }
+              : p.closure,
             delivery: { status: 'not_posted', channelId: p.channelId, slackError, willRetry: false },
           },
           { incidentNumber: p.closure.incidentNumber, supportContact: config.supportContact },
