@@ -101,6 +101,24 @@ describe('closing many incidents at once', () => {
     expect(byNumber['20200526-31']).toMatchObject({ outcome: 'failed', code: 'd3_still_open' });
   });
 
+  it('reads each state after a bulk call timed out, crediting only incidents D3 shows closed by this request', async () => {
+    h = await startHarness({ env: { D3_CLOSE_COMMAND: 'CloseIncidentInBulk', D3_TIMEOUT_MS: '500' } });
+    h.d3.incidents.set('20200526-31', {
+      status: 'Closed',
+      closedBy: 'Pat Lee',
+      dateClosed: 'May 20, 2020 08:15 China Standard Time',
+    });
+    h.d3.script('close', { delayMs: 1500 });
+    await h.command({ text: '20200526-23,20200526-24,20200526-31 cleanup' });
+    const list = await finalList();
+    expect(h.d3.closeCalls()).toHaveLength(1);
+    expect(h.d3.requests().filter((r) => r.command === 'getIncidentStaticField')).toHaveLength(3);
+    expect(list.text).toContain('2 closed, 1 already closed');
+    expect(list.text).toMatch(/20200526-31\* — already closed: .*Pat Lee/);
+    await h.slack.waitFor(() => h.slack.calls('chat.postMessage').length === 1);
+    expect(String(h.slack.calls('chat.postMessage')[0]!.args.text)).not.toContain('20200526-31');
+  });
+
   it('refuses an incident locked by another close and closes the rest', async () => {
     h = await startHarness({ env: { D3_CLOSE_COMMAND: 'CloseIncidentInBulk' } });
     h.d3.script('close', { fixture: 'close-ok.json', delayMs: 1500 });
