@@ -69,24 +69,42 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     claimTtlMs: config.outbox.claimTtlMs,
     observe: (e) => metrics.observeSummary(e),
   });
-  const closeDeps = {
-    rules: config.policy,
-    resolveIdentity,
-    isInAllowedGroup,
-    d3,
-    store,
-    summaries,
-    log,
-    observe: metrics.observeClose,
-    auditTrail,
-    // Renewed every third of it while the close runs (lock-heartbeat.ts): this only bounds how long a
-    // crashed instance keeps an incident locked.
-    lockTtlMs: 30_000,
-    closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
-  };
   // Tracked so a graceful stop can wait for closures under way, in HTTP and Socket Mode alike.
-  const closures = trackClosures(createCloseIncident(closeDeps));
-  const bulkClose = trackBulk(createBulkClose({ ...closeDeps, bulkMax: config.bulkMax }), closures.inFlight);
+  const closures = trackClosures(
+    createCloseIncident({
+      rules: config.policy,
+      resolveIdentity,
+      isInAllowedGroup,
+      d3,
+      store,
+      summaries,
+      log,
+      observe: metrics.observeClose,
+      auditTrail,
+      // Renewed every third of it while the close runs (lock-heartbeat.ts): this only bounds how long a
+      // crashed instance keeps an incident locked.
+      lockTtlMs: 30_000,
+      closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
+    }),
+  );
+  // A bulk close: every incident under the single close's rules and settings (the same lock TTL and memory).
+  const bulkClose = trackBulk(
+    createBulkClose({
+      rules: config.policy,
+      resolveIdentity,
+      isInAllowedGroup,
+      d3,
+      store,
+      summaries,
+      log,
+      observe: metrics.observeClose,
+      auditTrail,
+      lockTtlMs: 30_000,
+      closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
+      bulkMax: config.bulkMax,
+    }),
+    closures.inFlight,
+  );
   const newRequestId = () => randomUUID();
   const recordRefusal = createRefusalRecorder({ log, auditTrail, observe: metrics.observeClose });
 
