@@ -1,13 +1,25 @@
-import type { RespondFn, SlashCommand } from '@slack/bolt';
+import type {
+  AllMiddlewareArgs,
+  RespondFn,
+  SlackViewMiddlewareArgs,
+  SlashCommand,
+  ViewOutput,
+  ViewSubmitAction,
+} from '@slack/bolt';
 import type { BulkItem } from '../domain/bulk-items.ts';
 import { throttle } from '../domain/bulk-items.ts';
-import { bulkClosingNotice, bulkResultList } from '../slack/render/bulk.ts';
-import { errorMessage } from '../slack/render/messages.ts';
+import { parseIncidentList } from '../domain/command-text.ts';
+import { inputProblems } from '../domain/policy.ts';
+import { ids } from '../ids.ts';
+import { bulkClosingNotice, bulkResultList, listFieldError } from '../slack/render/bulk.ts';
+import { errorMessage, fieldErrorText } from '../slack/render/messages.ts';
 import type { ListenerDeps } from './deps.ts';
 
 /** Progress updates: at most one a second and three in all, so the final list fits response_url's five uses. */
 const PROGRESS_INTERVAL_MS = 1000;
 const PROGRESS_MAX = 3;
+
+type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
 /**
  * `/close-incident 23,24,31 note`: acknowledged with "Closing N incidents…", then one result list that
@@ -49,27 +61,47 @@ export async function bulkFromCommand(
 }
 
 /**
- * The modal with several numbers (one per line). A view submission has no response_url (that needs a
- * conversation select in the modal), and an ephemeral message cannot be edited, so the analyst gets
- * "Closing N incidents…" at once and the full list when every result is in.
+ * The modal with several numbers (one per line). A bad line or note is shown in place and nothing is
+ * closed. A view submission has no response_url (that needs a conversation select in the modal) and an
+ * ephemeral message cannot be edited, so the analyst gets "Closing N incidents…" at once and the full
+ * list when every result is in.
  */
 export async function bulkFromModal(
   deps: ListenerDeps,
-  req: {
-    incidentNumbers: string[];
+  s: {
+    ack: ViewArgs['ack'];
+    view: ViewOutput;
+    body: ViewSubmitAction;
+    meta: { channel: string };
+    incidentNumber: string;
     note: string;
-    channelId: string;
-    slackUserId: string;
-    slackTeamId?: string;
-    viewId: string;
   },
 ): Promise<void> {
-  const { viewId, ...rest } = req;
+  const list = parseIncidentList(s.incidentNumber);
+  const listError = listFieldError(list, deps.bulkMax);
+  const noteError = inputProblems(list.numbers[0] ?? '', s.note, deps.rules).note;
+  if (listError || noteError) {
+    const errors: Record<string, string> = {};
+    if (listError) errors[ids.incidentBlock] = listError;
+    if (noteError) errors[ids.noteBlock] = fieldErrorText(noteError.code);
+    return s.ack({ response_action: 'errors', errors });
+  }
+  await s.ack();
   const ctx = { supportContact: deps.supportContact };
-  await deps.notifyUser(req.channelId, req.slackUserId, { text: bulkClosingNotice(req.incidentNumbers.length) });
-  const outcome = await deps.bulkClose({ ...rest, requestId: deps.newRequestId(), dedupeKey: `view:${viewId}` });
+  const channelId = s.meta.channel;
+  const slackUserId = s.body.user.id;
+  await deps.notifyUser(channelId, slackUserId, { text: bulkClosingNotice(list.numbers.length) });
+  const outcome = await deps.bulkClose({
+    requestId: deps.newRequestId(),
+    dedupeKey: `view:${s.view.id}`,
+    slackUserId,
+    slackTeamId: s.body.team?.id ?? s.body.user.team_id,
+    channelId,
+    incidentNumbers: list.numbers,
+    note: s.note,
+  });
   const final = outcome.ok
     ? bulkResultList(outcome.items, { final: true, delivery: outcome.delivery, ...ctx })
     : { text: errorMessage(outcome.error, ctx) };
-  await deps.notifyUser(req.channelId, req.slackUserId, final);
+  await deps.notifyUser(channelId, slackUserId, final);
 }

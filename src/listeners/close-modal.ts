@@ -1,10 +1,8 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import { parseIncidentList } from '../domain/command-text.ts';
 import type { CloseError } from '../domain/errors.ts';
 import { inputProblems } from '../domain/policy.ts';
 import { ids } from '../ids.ts';
 import { readCloseModal } from '../slack/read-modal.ts';
-import { listFieldError } from '../slack/render/bulk.ts';
 import { fieldErrorText } from '../slack/render/messages.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
 import { bulkFromModal } from './bulk-close.ts';
@@ -22,21 +20,9 @@ export const closeModalSubmit =
       ack({ response_action: 'errors', errors: { [ids.incidentBlock]: fieldErrorText(e.code) } });
     if (await deps.refusedOutsider(viewOrigin(body), viewSubject(body, incidentNumber, note), inline)) return;
     const meta = deps.metadata.open(view.private_metadata);
-    const list = parseIncidentList(incidentNumber);
-    if (meta && /[\n,]/.test(incidentNumber)) {
-      const listError = listFieldError(list, deps.bulkMax);
-      const noteError = inputProblems(list.numbers[0] ?? '', note, deps.rules).note;
-      if (listError || noteError) {
-        const errors: Record<string, string> = {};
-        if (listError) errors[ids.incidentBlock] = listError;
-        if (noteError) errors[ids.noteBlock] = fieldErrorText(noteError.code);
-        return ack({ response_action: 'errors', errors });
-      }
-      await ack();
-      const slackTeamId = body.team?.id ?? body.user.team_id;
-      const who = { channelId: meta.channel, slackUserId: body.user.id, slackTeamId, viewId: view.id };
-      return bulkFromModal(deps, { ...who, incidentNumbers: list.numbers, note });
-    }
+    // Several numbers (one per line, or commas): a bulk close (bulk-close.ts).
+    if (meta && /[\n,]/.test(incidentNumber))
+      return bulkFromModal(deps, { ack, view, body, meta, incidentNumber, note });
     const problems = inputProblems(incidentNumber, note, deps.rules);
     if (!meta || problems.incident || problems.note) {
       const errors: Record<string, string> = {};
