@@ -30,7 +30,7 @@ export async function demoPreviewAndReason(bar: string): Promise<void> {
   });
   try {
     console.log(
-      `\n${bar}\n4) With CONFIRM_BEFORE_CLOSE=true and close reasons: /close-incident 20200526-41 fp: benign scanner`,
+      `\n${bar}\n5) With CONFIRM_BEFORE_CLOSE=true and close reasons: /close-incident 20200526-41 fp: benign scanner`,
     );
     h.d3.incidents.set('20200526-41', {
       status: 'Open',

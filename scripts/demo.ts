@@ -66,6 +66,31 @@ async function shortcutStep(h: Harness): Promise<void> {
   showChannel(h, posts);
 }
 
+/** Five incidents in one command through CloseIncidentInBulk; D3 refuses one of them. */
+async function demoBulk(): Promise<void> {
+  const h = await startHarness({ env: { LOG_LEVEL: 'warn', D3_CLOSE_COMMAND: 'CloseIncidentInBulk' } });
+  try {
+    const numbers = ['20200526-23', '20200526-24', '20200526-25', '20200526-26', '20200526-31'];
+    h.d3.bulkFaults.set('20200526-25', { fail: 'Required tasks are still pending: Contain host' });
+    console.log(`\n6) An alert storm: /close-incident ${numbers.join(',')} duplicate of 20200526-22`);
+    console.log('   (D3_CLOSE_COMMAND=CloseIncidentInBulk; the fake D3 refuses 20200526-25)');
+    const res = await h.command({ text: `${numbers.join(',')} duplicate of 20200526-22` });
+    console.log(`   Slack got the acknowledgement: "${res.text}"`);
+    await h.slack.waitFor(() => h.slack.responses().some((r) => JSON.stringify(r).includes('finished')), 10_000);
+    console.log(`   D3 received ${h.d3.closeCalls().length} call: ${h.d3.closeCalls()[0]?.rawBody}`);
+    const updates = h.slack.responses() as Array<{ text: string; replace_original?: boolean }>;
+    console.log(
+      `   The analyst's list was updated in place ${updates.length} times (replace_original); the final one:`,
+    );
+    console.log(`   ${String(updates.at(-1)?.text).replace(/\n/g, '\n   ')}\n`);
+    await h.slack.waitFor(() => h.slack.calls('chat.postMessage').length === 1, 10_000);
+    showChannel(h, 0);
+    console.log(bar);
+  } finally {
+    await h.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const h = await startHarness({ env: { LOG_LEVEL: 'warn' } });
   let failed = false;
@@ -106,6 +131,7 @@ async function main(): Promise<void> {
     await shortcutStep(h);
     await demoPreviewAndReason(bar);
     console.log(bar);
+    await demoBulk();
   } catch (e) {
     failed = true;
     console.error('demo failed:', e instanceof Error ? e.message : e);

@@ -107,6 +107,8 @@ const Env = z.object({
     .default('CloseIncident'),
   D3_ALLOW_INSECURE_HTTP: bool(false),
   D3_CLOCK_SKEW_MS: int(120_000, 0),
+  D3_BULK_CHUNK: int(50),
+  BULK_MAX: int(100),
   D3_TIMEZONE: z
     .string()
     .refine(isZoneSetting, { message: 'must be an IANA time zone (e.g. Asia/Shanghai) or an offset such as +08:00' })
@@ -164,7 +166,11 @@ function shape(e: z.output<typeof Env>) {
       closeCommand: e.D3_CLOSE_COMMAND,
       clockSkewMs: e.D3_CLOCK_SKEW_MS,
       timeZone: e.D3_TIMEZONE,
+      /** Incident numbers per CloseIncidentInBulk call (with D3_CLOSE_COMMAND=CloseIncidentInBulk). */
+      bulkChunk: e.D3_BULK_CHUNK,
     },
+    /** Most incident numbers one request may close (a comma list, or one per line in the modal). */
+    bulkMax: e.BULK_MAX,
     userMapFile: e.USER_MAP_FILE,
     storeUrl: e.STORE_URL,
     policy: {

@@ -3,6 +3,7 @@ import type { Secret } from '../config.ts';
 import { CloseError, isCloseError } from '../domain/errors.ts';
 import type { CloseCommand, IncidentFieldsCommand, IncidentQuery, IncidentReader } from '../domain/ports.ts';
 import { authHeaders, type D3Auth } from './auth.ts';
+import { bulkCloseBody, type ItemAnswer, parseBulkCloseReply } from './bulk-reply.ts';
 import { fieldsBody } from './fields.ts';
 import { parseFieldsReply } from './fields-reply.ts';
 import { type CloseCommandName, type D3Closure, parseCloseReply } from './reply.ts';
@@ -41,6 +42,8 @@ export interface D3Client extends IncidentReader {
   close(cmd: CloseCommand): Promise<D3Closure>;
   /** One POST of SetIncidentFieldsInBulk for one incident; resolves only on D3's yes (fields-reply.ts). */
   setFields(cmd: IncidentFieldsCommand): Promise<void>;
+  /** One POST of CloseIncidentInBulk for several incidents, read per incident (bulk-reply.ts); never retries. */
+  closeBulk(cmds: CloseCommand[]): Promise<Map<string, ItemAnswer>>;
   destroy(): Promise<void>;
 }
 
@@ -199,6 +202,16 @@ export function createD3Client(o: D3ClientOptions): D3Client {
       const res = await post(o.closeCommand, 'close', closeBody(o.closeCommand, cmd));
       try {
         return parseCloseReply(res.status, res.text, { ...cmd, command: o.closeCommand }, res.headers);
+      } catch (e) {
+        throw isCloseError(e) ? redacted(e) : e;
+      }
+    },
+    async closeBulk(cmds) {
+      const res = await post('CloseIncidentInBulk', 'close', bulkCloseBody(cmds));
+      try {
+        const answers = parseBulkCloseReply(res.status, res.text, cmds, res.headers);
+        for (const [n, a] of answers) if ('error' in a) answers.set(n, { error: redacted(a.error) });
+        return answers;
       } catch (e) {
         throw isCloseError(e) ? redacted(e) : e;
       }

@@ -2,6 +2,7 @@ import { CloseError, isCloseError } from '../domain/errors.ts';
 import type { CloseCommand, D3Gateway, IncidentState } from '../domain/ports.ts';
 import type { Closure } from '../domain/types.ts';
 import { closureFromState, judgeClosedState, notCredited } from './attribution.ts';
+import { createBulkCloser } from './bulk.ts';
 import type { D3Client } from './client.ts';
 import { createFieldSetter } from './fields.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -16,6 +17,9 @@ export interface D3GatewayOptions {
   clockSkewMs: number;
   /** D3_TIMEZONE: the zone of a DateClosed that names none; without it such a date never proves "ours". */
   timeZone?: string;
+  /** D3_CLOSE_COMMAND and D3_BULK_CHUNK, for closing many incidents (bulk.ts). */
+  closeCommand?: 'CloseIncident' | 'CloseIncidentInBulk';
+  bulkChunk?: number;
   log?: GatewayLog;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -121,14 +125,15 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     throw new CloseError('d3_outcome_unknown', { ...first.detail, stateUnread: true, reason: `resend: ${e.code}` });
   }
 
-  async function close(run: Run): Promise<Closure> {
+  /** `first`: the answer to a first close already sent (one incident of a bulk call), judged by the same rules. */
+  async function close(run: Run, first?: () => Promise<Closure>): Promise<Closure> {
     const { cmd } = run;
     const ctx = { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber };
     let unknown: CloseError | undefined;
     for (let sends = 1; ; sends++) {
       let closure: Closure | undefined;
       try {
-        closure = await withRetries('close', run, () => o.client.close(cmd));
+        closure = await (sends === 1 && first ? first() : withRetries('close', run, () => o.client.close(cmd)));
       } catch (e) {
         if (unknown && isCloseError(e) && !unknownOf(e) && e.code !== 'lock_lost') return afterResend(run, e, unknown);
         unknown = unknownOf(e);
@@ -160,15 +165,28 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     }
   }
 
+  const closeIncident = (cmd: CloseCommand): Promise<Closure> => {
+    if (destroyed) return Promise.reject(new CloseError('d3_unavailable', { notSent: true, reason: 'shutting down' }));
+    log.info(
+      { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, noteLength: cmd.note.length },
+      'closing incident in D3',
+    );
+    return close({ cmd, deadline: now() + o.retryDeadlineMs });
+  };
+  const bulk = createBulkCloser({
+    command: o.closeCommand ?? 'CloseIncident',
+    chunkSize: o.bulkChunk ?? 50,
+    retryDeadlineMs: o.retryDeadlineMs,
+    now,
+    closeBulk: (cmds) => o.client.closeBulk(cmds),
+    withRetries,
+    closeIncident,
+    settle: close,
+  });
+
   return {
-    async closeIncident(cmd) {
-      if (destroyed) throw new CloseError('d3_unavailable', { notSent: true, reason: 'shutting down' });
-      log.info(
-        { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, noteLength: cmd.note.length },
-        'closing incident in D3',
-      );
-      return close({ cmd, deadline: now() + o.retryDeadlineMs });
-    },
+    closeIncident,
+    closeIncidents: bulk.closeIncidents,
     async confirmClosure(cmd, sentAt) {
       const run: Run = { cmd, deadline: now() + o.retryDeadlineMs, firstSentAt: sentAt };
       const state = await stateOf(run);

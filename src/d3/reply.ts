@@ -28,8 +28,8 @@ export interface CloseReplyContext {
 export type D3Closure = Closure;
 
 // A success must be the whole word ("Successfully queued" or "Not successful" prove nothing).
-const SUCCESS_WORD = /^(succeed|succeeded|success|successful)[.!]?$/i;
-const ALREADY_CLOSED = /already closed/i;
+export const SUCCESS_WORD = /^(succeed|succeeded|success|successful)[.!]?$/i;
+export const ALREADY_CLOSED = /already closed/i;
 
 const resultWord = (r: Rec) => text(r.result) ?? text(r.status);
 

@@ -124,10 +124,10 @@ export function createRefusalRecorder(deps: Pick<CloseDeps, 'log' | 'observe' | 
   };
 }
 
-const SEEN_CLOSED = 'seen-closed';
+export const SEEN_CLOSED = 'seen-closed';
 
 /** Closed-by-someone-else and unconfirmed are outcomes of their own; the rest of the errors fail or are unknown. */
-function auditOutcomeOf(code: CloseErrorCode): AuditOutcome {
+export function auditOutcomeOf(code: CloseErrorCode): AuditOutcome {
   if (code === 'closed_by_other' || code === 'closed_unconfirmed') return code;
   return code === 'd3_outcome_unknown' || code === 'lock_lost' ? 'unknown' : 'failed';
 }
@@ -212,7 +212,7 @@ async function closeHoldingLock(
   return { ok: true, closure, delivery, d3Username: identity.username };
 }
 
-function auditWriter(deps: Pick<CloseDeps, 'observe' | 'auditTrail'>, req: AuditSubject, log: Log) {
+export function auditWriter(deps: Pick<CloseDeps, 'observe' | 'auditTrail'>, req: AuditSubject, log: Log) {
   return async (outcome: AuditOutcome, identity?: Identity, code?: string, d3LatencyMs?: number) => {
     // close_incident_closures_total counts close attempts; a refused history or whoami is not one.
     if ((req.action ?? 'close') === 'close') deps.observe?.(outcome, code, d3LatencyMs);

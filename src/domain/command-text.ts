@@ -14,6 +14,8 @@ export type ParsedCommand =
   | { kind: 'modal'; incidentNumber?: string }
   /** `note` is '' only when notes are not required. */
   | { kind: 'close'; incidentNumber: string; note: string }
+  /** Several numbers (`23,24,31 note`), duplicates collapsed, each valid; the count limit is the use case's. */
+  | { kind: 'bulk'; incidentNumbers: string[]; note: string }
   /** Reply with usage and `reason` (plain text, escape it when rendering); do not open a modal. */
   | { kind: 'invalid'; reason: string };
 
@@ -152,10 +154,47 @@ export function parseCommandText(rawText: string, opts: { noteRequired: boolean 
     case 'unmap':
       return parseUnmap(rest);
   }
+  if (head.includes(',')) return parseBulk(head, rest, opts);
   const incidentNumber = decodeEntities(head);
   const problem = incidentNumberProblem(incidentNumber);
   if (problem) return { kind: 'invalid', reason: problem };
   const note = decodeSlackText(rest).trim();
   if (note === '' && opts.noteRequired) return { kind: 'modal', incidentNumber };
   return { kind: 'close', incidentNumber, note };
+}
+
+/**
+ * A list of incident numbers (commas or new lines between them), duplicates collapsed (the
+ * first spelling kept). Any invalid number refuses the whole list: a typo in a list is as likely to
+ * name the wrong incident as a typo in one number, so nothing is closed until the list is right.
+ */
+export function parseIncidentList(text: string): { numbers: string[]; problems: string[] } {
+  const numbers: string[] = [];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const token of text
+    .split(/[\r\n,]+/)
+    .map((t) => t.trim())
+    .filter(Boolean)) {
+    const n = decodeEntities(token);
+    const problem = incidentNumberProblem(n);
+    if (problem) problems.push(`${n}: ${problem}`);
+    else if (!seen.has(n.toUpperCase())) {
+      seen.add(n.toUpperCase());
+      numbers.push(n);
+    }
+  }
+  return { numbers, problems };
+}
+
+function parseBulk(head: string, rest: string, opts: { noteRequired: boolean }): ParsedCommand {
+  const { numbers, problems } = parseIncidentList(head);
+  if (problems.length > 0) return { kind: 'invalid', reason: `Not closed, fix the list first. ${problems.join(' ')}` };
+  const note = decodeSlackText(rest).trim();
+  const [only] = numbers;
+  if (only === undefined) return { kind: 'invalid', reason: 'The incident number is missing.' };
+  if (note === '' && opts.noteRequired) return { kind: 'modal', incidentNumber: numbers.join('\n') };
+  return numbers.length === 1
+    ? { kind: 'close', incidentNumber: only, note }
+    : { kind: 'bulk', incidentNumbers: numbers, note };
 }

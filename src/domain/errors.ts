@@ -23,6 +23,7 @@ export type CloseErrorCode =
   | 'close_in_progress'
   | 'duplicate_request'
   | 'queue_full'
+  | 'bulk_too_many'
   // D3
   | 'd3_rejected'
   | 'd3_bad_request'
@@ -70,6 +71,9 @@ export type CloseDetail = {
   /** The incident's site (D3's words) and the analyst's mapped site, for incident_other_site. */
   incidentSite?: string;
   userSite?: string;
+  /** bulk_too_many: how many numbers were given, and BULK_MAX. */
+  count?: number;
+  limit?: number;
 };
 
 export class CloseError extends Error {

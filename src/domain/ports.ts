@@ -12,6 +12,7 @@
  * | ResolveIdentity            | identity/user-map.ts (createIdentityResolver)        |
  * | summary posting            | slack/summary-post.ts (see domain/summary-ports.ts)  |
  */
+import type { CloseError } from './errors.ts';
 import type { AuditRecord, Closure, Identity, PendingSummary } from './types.ts';
 
 // ── D3 ──────────────────────────────────────────────────────────────────────────────────────────
@@ -67,6 +68,14 @@ export interface IncidentCloser {
   closeIncident(cmd: CloseCommand): Promise<Closure>;
 }
 
+/** One incident's result within a bulk close: what D3 confirmed, or why not (the same truth rules as one close). */
+export type ItemResult = { ok: true; closure: Closure } | { ok: false; error: CloseError };
+
+/** Closes several incidents, reporting each as soon as its result is known. Never rejects. */
+export interface IncidentBulkCloser {
+  closeIncidents(cmds: CloseCommand[], onResult: (incidentNumber: string, result: ItemResult) => void): Promise<void>;
+}
+
 /** Reads one incident's state (getIncidentStaticField). Throws CloseError. */
 export interface IncidentReader {
   getState(q: IncidentQuery): Promise<IncidentState>;
@@ -92,7 +101,7 @@ export interface IncidentPreviewer {
 }
 
 /** What the runtime holds of D3: the closer, plus its queue (for the busy refusal and metrics) and shutdown. */
-export interface D3Gateway extends IncidentCloser, IncidentPreviewer, IncidentFieldSetter {
+export interface D3Gateway extends IncidentCloser, IncidentBulkCloser, IncidentPreviewer, IncidentFieldSetter {
   /**
    * Whether D3 shows the incident closed by a close sent at or after `sentAt` (wall-clock ms), with the
    * evidence closeIncident asks for: the closure when it is, undefined when it is not (open, someone

@@ -28,7 +28,9 @@ export function createRoutedSummaries(
     ...inner,
     async deliver(p: PendingSummary): Promise<SummaryDelivery> {
       const origin = { channelId: p.channelId, ...(p.threadTs && { threadTs: p.threadTs }) };
-      const route = await routeSummary(p.closure.incidentNumber, origin, rules, directory);
+      // A list of several incidents has no one incident channel: where it was asked (and the feed).
+      const only = p.items && p.items.length > 1 ? { ...rules, incidentChannelTemplate: undefined } : rules;
+      const route = await routeSummary(p.closure.incidentNumber, origin, only, directory);
       const [first, feed] = await Promise.all([
         inner.deliver(at(p, route.primary)),
         route.feed ? inner.deliver(at(p, route.feed, `${p.id}.feed`)) : undefined,

@@ -50,6 +50,11 @@ export interface PendingSummary {
    * Never posted as it is; the replay asks D3 (domain/close-intent.ts) and posts only a proven closure.
    */
   unconfirmed?: { d3DisplayName?: string };
+  /**
+   * A bulk close: every incident it closed (closure is the first of them), posted as one list.
+   * Absent for a single close, whose summary is unchanged.
+   */
+  items?: Closure[];
 }
 
 /**

@@ -6,6 +6,7 @@ import { errorMessage } from '../slack/render/messages.ts';
 import { closeModal } from '../slack/render/modal.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
 import { closingNotice, helpMessage, whoamiMessage } from '../slack/render/replies.ts';
+import { bulkFromCommand } from './bulk-close.ts';
 import { sendConfirmCard } from './confirm-card.ts';
 import type { ListenerDeps } from './deps.ts';
 import { mapCommand } from './map-command.ts';
@@ -60,6 +61,8 @@ export const closeCommand =
           result.ok ? historyMessage(incidentNumber, result.records) : outcomeMessage(result, ctx),
         ));
       }
+      case 'bulk':
+        return bulkFromCommand(deps, input, command, ack, respond);
       case 'map':
       case 'unmap':
         return mapCommand(deps, input, command.user_id, ack, respond);

@@ -6,6 +6,7 @@ import { readCloseModal } from '../slack/read-modal.ts';
 import { chooseChannelText } from '../slack/render/home.ts';
 import { fieldErrorText } from '../slack/render/messages.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
+import { bulkFromModal } from './bulk-close.ts';
 import type { ListenerDeps } from './deps.ts';
 import { viewOrigin, viewSubject } from './origin.ts';
 
@@ -20,9 +21,14 @@ export const closeModalSubmit =
       ack({ response_action: 'errors', errors: { [ids.incidentBlock]: fieldErrorText(e.code) } });
     if (await deps.refusedOutsider(viewOrigin(body), viewSubject(body, incidentNumber, note), inline)) return;
     const meta = deps.metadata.open(view.private_metadata);
-    const problems = inputProblems(incidentNumber, note, deps.rules);
     // From App Home the summary's channel is the one picked, else the feed's (homeChannel).
     const channelId = pickedChannel ?? meta?.channel ?? (meta?.home ? deps.homeChannel : undefined);
+    // Several numbers (one per line, or commas): a bulk close (bulk-close.ts).
+    if (meta && channelId && /[\n,]/.test(incidentNumber)) {
+      const where = { channelId, ...(meta.threadTs && { threadTs: meta.threadTs }) };
+      return bulkFromModal(deps, { ack, view, body, where, incidentNumber, note });
+    }
+    const problems = inputProblems(incidentNumber, note, deps.rules);
     if (!meta || problems.incident || problems.note || !channelId) {
       const errors: Record<string, string> = {};
       if (!meta) errors[ids.incidentBlock] = fieldErrorText('bad_metadata');

@@ -1,4 +1,6 @@
 import type { AcceptClose } from '../domain/accept-close.ts';
+import type { BulkCloseRequest } from '../domain/bulk-close.ts';
+import type { AcceptBulkClose, BulkOutcome, BulkProgress } from '../domain/bulk-items.ts';
 import type { CloseRequest } from '../domain/close-incident.ts';
 import type { DispositionRules } from '../domain/disposition.ts';
 import type { History } from '../domain/history.ts';
@@ -21,6 +23,12 @@ export interface ListenerDeps {
   closeIncident(req: CloseRequest): Promise<Outcome>;
   /** The command's close: refused in the ack while D3 is busy (and audited), else acked and run. */
   acceptClose: AcceptClose;
+  /** BULK_MAX, checked in the modal before it closes. */
+  bulkMax: number;
+  /** The modal's bulk close (several numbers, one per line): acknowledged already, run now. */
+  bulkClose(req: BulkCloseRequest, onProgress?: BulkProgress): Promise<BulkOutcome>;
+  /** The command's bulk close (a comma list): refused in the ack when over BULK_MAX or D3 is busy. */
+  acceptBulkClose: AcceptBulkClose;
   /** Refuses (in the ack) and audits a request from another workspace or organisation; true when it did. */
   refusedOutsider: OriginGate;
   mapping: MappingCommands;

@@ -14,9 +14,14 @@ export function commandSubject(c: SlashCommand, input: ParsedCommand): RefusedSu
     slackUserId: c.user_id,
     slackTeamId: c.team_id,
     slackEnterpriseId: c.enterprise_id,
-    incidentNumber: 'incidentNumber' in input ? (input.incidentNumber ?? '') : '',
-    note: input.kind === 'close' ? input.note : '',
-    action: input.kind,
+    incidentNumber:
+      'incidentNumber' in input
+        ? (input.incidentNumber ?? '')
+        : 'incidentNumbers' in input
+          ? input.incidentNumbers.join(',')
+          : '',
+    note: input.kind === 'close' || input.kind === 'bulk' ? input.note : '',
+    action: input.kind === 'bulk' ? 'close' : input.kind,
   };
 }
 

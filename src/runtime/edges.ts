@@ -28,6 +28,8 @@ export async function connectEdges(config: Config, opts: RuntimeOptions, log: Lo
     retryDeadlineMs: config.d3.retryDeadlineMs,
     clockSkewMs: config.d3.clockSkewMs,
     timeZone: config.d3.timeZone,
+    closeCommand: config.d3.closeCommand,
+    bulkChunk: config.d3.bulkChunk,
     log: log.child({ component: 'd3' }),
   });
 

@@ -14,6 +14,19 @@ export function trackClosures(closeNow: (req: CloseRequest) => Promise<Outcome>)
   return { closeIncident, inFlight };
 }
 
+/** A bulk close is tracked the same way, under its list of numbers. */
+export function trackBulk<R extends { incidentNumbers: string[] }, A extends unknown[], T>(
+  run: (req: R, ...rest: A) => Promise<T>,
+  inFlight: Map<Promise<unknown>, string>,
+) {
+  return (req: R, ...rest: A): Promise<T> => {
+    const work = run(req, ...rest);
+    inFlight.set(work, req.incidentNumbers.join(','));
+    void work.finally(() => inFlight.delete(work)).catch(() => {});
+    return work;
+  };
+}
+
 export interface StopParts {
   timeoutMs: number;
   log: Log;

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { createAcceptClose } from '../domain/accept-close.ts';
 import { createAuditTrail } from '../domain/audit.ts';
+import { createBulkClose } from '../domain/bulk-close.ts';
+import { createAcceptBulkClose } from '../domain/bulk-items.ts';
 import { createCloseIncident, createRefusalRecorder } from '../domain/close-incident.ts';
 import { createIntentResolver } from '../domain/close-intent.ts';
 import { createHistory } from '../domain/history.ts';
@@ -22,7 +24,7 @@ import { createMetadataSealer } from '../slack/metadata.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
 import { createSurfaceCalls } from '../slack/surfaces.ts';
 import type { Edges } from './edges.ts';
-import { trackClosures } from './lifecycle.ts';
+import { trackBulk, trackClosures } from './lifecycle.ts';
 
 /**
  * The use cases over the edges, and what the listeners get (ListenerDeps). A new surface (a shortcut,
@@ -65,7 +67,10 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
         text: outcomeMessage(
           {
             ok: true,
-            closure: p.closure,
+            // A bulk summary names every incident it lists.
+            closure: p.items
+              ? { ...p.closure, incidentNumber: p.items.map((c) => c.incidentNumber).join(', ') }
+              : p.closure,
             delivery: { status: 'not_posted', channelId: p.channelId, slackError, willRetry: false },
           },
           { incidentNumber: p.closure.incidentNumber, supportContact: config.supportContact },
@@ -102,6 +107,24 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
       dispositions: config.dispositions,
     }),
   );
+  // A bulk close: every incident under the single close's rules and settings (the same lock TTL and memory).
+  const bulkClose = trackBulk(
+    createBulkClose({
+      rules: config.policy,
+      resolveIdentity,
+      isInAllowedGroup,
+      d3,
+      store,
+      summaries: routedSummaries,
+      log,
+      observe: metrics.observeClose,
+      auditTrail,
+      lockTtlMs: incidentLockTtlMs,
+      closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
+      bulkMax: config.bulkMax,
+    }),
+    closures.inFlight,
+  );
   const newRequestId = () => randomUUID();
   const recordRefusal = createRefusalRecorder({ log, auditTrail, observe: metrics.observeClose });
 
@@ -120,6 +143,14 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     closeIncident: closures.closeIncident,
     acceptClose: createAcceptClose({
       closeIncident: closures.closeIncident,
+      d3Busy: () => d3.queueDepth() >= config.d3.queueMax,
+      recordRefusal,
+    }),
+    bulkMax: config.bulkMax,
+    bulkClose,
+    acceptBulkClose: createAcceptBulkClose({
+      bulkClose,
+      bulkMax: config.bulkMax,
       d3Busy: () => d3.queueDepth() >= config.d3.queueMax,
       recordRefusal,
     }),

@@ -2,6 +2,7 @@ import { WebClient } from '@slack/web-api';
 import type { PostResult, Seen } from '../domain/summaries.ts';
 import type { PendingSummary } from '../domain/types.ts';
 import type { Log } from '../log.ts';
+import { bulkSummary } from './render/bulk.ts';
 import { closureSummary } from './render/summary.ts';
 import { slackErrorOf } from './web.ts';
 
@@ -57,13 +58,15 @@ export function createSummaryPost(client: WebClient, o: SummaryPostOptions = {})
   return {
     async post(p: PendingSummary): Promise<PostResult> {
       const incidentUrl = o.incidentUrl?.(p.closure.incidentNumber);
-      const msg = closureSummary({
-        closure: p.closure,
-        slackUserId: p.slackUserId,
-        d3Username: p.d3Username,
-        incidentUrl,
-        timeZone: o.timeZone,
-      });
+      const msg = p.items
+        ? bulkSummary(p)
+        : closureSummary({
+            closure: p.closure,
+            slackUserId: p.slackUserId,
+            d3Username: p.d3Username,
+            incidentUrl,
+            timeZone: o.timeZone,
+          });
       // The closure id in metadata lets a later replay find this message instead of posting it again.
       const metadata = {
         event_type: SUMMARY_EVENT_TYPE,

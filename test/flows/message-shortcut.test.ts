@@ -125,4 +125,20 @@ describe('closing from an alert message (message shortcut)', () => {
     });
     expect(h.slack.messages('C1234')).toHaveLength(1);
   });
+
+  it('closes several numbers from the alert as one bulk close, with one summary listing them in its thread', async () => {
+    h = await startHarness();
+    await submitWith(h, {
+      meta: { channel: 'C1234', threadTs: '1716716400.000200' },
+      incident: '20200526-23\n20200526-24',
+      note: 'scanner storm',
+    });
+    await h.slack.waitFor(() => h.slack.calls('chat.postMessage').length === 1);
+    expect(h.d3.closeCalls()).toHaveLength(2);
+    const post = h.slack.calls('chat.postMessage')[0]!.args;
+    expect(post).toMatchObject({ channel: 'C1234', thread_ts: '1716716400.000200' });
+    expect(String(post.text)).toContain('20200526-23');
+    expect(String(post.text)).toContain('20200526-24');
+    expect(h.slack.messages('C1234')).toHaveLength(0);
+  });
 });

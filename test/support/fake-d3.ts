@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type BulkItemFault, bulkNumbers, bulkReply } from './fake-d3-bulk.ts';
 import { type FakeJwtOptions, jwtRefusal } from './fake-d3-jwt.ts';
 
 /** One scripted reply. Without status/body/fixture it is the default reply (delayed or cut as asked). */
@@ -58,6 +59,8 @@ export interface FakeD3 {
   callsOf(cmd: Kind): FakeD3Request[];
   /** What the fake D3 believes; a close it acted on marks the incident Closed. */
   incidents: Map<string, FakeIncident>;
+  /** Per-incident failures in CloseIncidentInBulk calls of several numbers (fake-d3-bulk.ts). */
+  bulkFaults: Map<string, BulkItemFault>;
   stop(): Promise<void>;
 }
 
@@ -130,6 +133,7 @@ export async function startFakeD3(opts: FakeD3Options = {}) {
   const log: FakeD3Request[] = [];
   const scripts: Record<Kind, Step[]> = { close: [], state: [], fields: [] };
   const incidents = new Map<string, FakeIncident>();
+  const bulkFaults = new Map<string, BulkItemFault>();
   const timers = new Set<NodeJS.Timeout>();
   const dateFormat = opts.dateFormat ?? d3Date.chinaStandardTime;
 
@@ -232,6 +236,17 @@ export async function startFakeD3(opts: FakeD3Options = {}) {
   function answer(kind: Kind, lower: string, body: unknown, entry: FakeD3Request, res: ServerResponse) {
     const number = incidentOf(body);
     const scripted = scripts[kind].shift() ?? {};
+    const numbers = lower === 'closeincidentinbulk' ? bulkNumbers(body) : [];
+    if (numbers.length > 1 && scripted.status === undefined && scripted.body === undefined && !scripted.fixture) {
+      const username = String((body as { Username?: string }).Username ?? '');
+      const date = () => dateFormat(new Date());
+      const step = {
+        ...scripted,
+        body: bulkReply(numbers, { incidents, faults: bulkFaults, username, closedByName: 'Jordan Vale', date }),
+      };
+      const delayMs = step.delayMs ?? opts.delayMs;
+      return delayMs ? later(delayMs, () => reply(res, step, number)) : reply(res, step, number);
+    }
     const bare = scripted.status === undefined && scripted.body === undefined && scripted.fixture === undefined;
     const step = bare ? { ...defaultReply(kind, lower, number, entry), ...scripted } : scripted;
     // D3 acts before it answers: a reply lost to a delay or cut mid-way still closed the incident, and
@@ -269,6 +284,7 @@ export async function startFakeD3(opts: FakeD3Options = {}) {
         return cmd === 'close' ? CLOSE_COMMANDS.has(l) : l === (cmd === 'state' ? STATE_COMMAND : FIELDS_COMMAND);
       }),
     incidents,
+    bulkFaults,
     async stop() {
       for (const t of timers) clearTimeout(t);
       server.closeAllConnections();

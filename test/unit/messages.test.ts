@@ -31,6 +31,7 @@ const allCodes = [
   'closed_by_other',
   'closed_unconfirmed',
   'lock_lost',
+  'bulk_too_many',
   'internal',
   'disposition_unknown',
   'disposition_missing',

@@ -77,6 +77,8 @@ export function errorMessage(error: CloseError, ctx: MessageContext): string {
       return `This request to close ${n} was already received, so it was not sent to D3 again; its result is (or will be) shown to you separately.`;
     case 'queue_full':
       return `There are too many closes at once, so ${n} was not sent to D3. Retry in a few seconds.`;
+    case 'bulk_too_many':
+      return `That is ${d.count ?? 'more than the limit of'} incident numbers; one request closes at most ${d.limit ?? 'the configured number'}, so nothing was closed. Split the list and send each part.`;
     case 'd3_rejected':
       return d.d3Message?.trim()
         ? `D3 refused to close ${n}: “${safeUserTextWithin(d.d3Message.trim(), D3_WORDS_MAX)}”. Nothing was changed in Slack.`
@@ -163,6 +165,8 @@ export function fieldErrorText(code: CloseErrorCode): string {
         return 'This request is already being handled.';
       case 'queue_full':
         return 'Too many closes at once; retry in a few seconds.';
+      case 'bulk_too_many':
+        return 'Too many incident numbers at once; split the list.';
       case 'd3_rejected':
       case 'd3_bad_request':
         return 'D3 refused to close this incident.';

@@ -1,0 +1,199 @@
+/**
+ * Closing many incidents in one request. Each incident keeps what a single close gives it: its own
+ * de-duplication key, its own lock (renewed while the request runs), its own audit record and D3's
+ * truth rules per incident (d3 bulk.ts); only the summary is shared: one post listing what was closed.
+ */
+import type { Log } from '../log.ts';
+import { announceClosed, type BulkItem, type BulkOutcome, type BulkProgress, bulkLimitError } from './bulk-items.ts';
+import { auditOutcomeOf, auditWriter, type CloseDeps, SEEN_CLOSED } from './close-incident.ts';
+import { CloseError } from './errors.ts';
+import { type HeldLock, keepLock } from './lock-heartbeat.ts';
+import { decideClose } from './policy.ts';
+import type { CloseCommand, IncidentBulkCloser, IncidentCloser, ItemResult } from './ports.ts';
+import type { Identity, Outcome } from './types.ts';
+
+export interface BulkCloseRequest {
+  requestId: string;
+  /** Slack's id for this submission; each incident is de-duplicated under `<key>:<number>`. */
+  dedupeKey?: string;
+  slackUserId: string;
+  slackTeamId?: string;
+  channelId: string;
+  /** The alert's thread (message shortcut): the summary is a reply there. */
+  threadTs?: string;
+  /** Valid, without duplicates (command-text.ts parseIncidentList). */
+  incidentNumbers: string[];
+  note: string;
+}
+
+export interface BulkCloseDeps extends CloseDeps {
+  d3: IncidentCloser & IncidentBulkCloser;
+  /** BULK_MAX. */
+  bulkMax: number;
+}
+
+const dedupeTtlMs = 60 * 60 * 1000;
+
+interface Held {
+  item: BulkItem;
+  lock: HeldLock;
+  key: string;
+  cmd: CloseCommand;
+  audit: ReturnType<typeof auditWriter>;
+}
+
+export function createBulkClose(deps: BulkCloseDeps) {
+  return async function bulkClose(req: BulkCloseRequest, onProgress: BulkProgress = () => {}): Promise<BulkOutcome> {
+    const log = deps.log.child({
+      requestId: req.requestId,
+      slackUser: req.slackUserId,
+      incidents: req.incidentNumbers.length,
+    });
+    const subject = (incidentNumber: string) => ({ ...req, incidentNumber });
+    const auditOf = (n: string) => auditWriter(deps, subject(n), log.child({ incident: n }));
+    const [first = ''] = req.incidentNumbers;
+
+    const tooMany = bulkLimitError(req.incidentNumbers, deps.bulkMax);
+    if (tooMany) {
+      await auditOf(first)('refused', undefined, tooMany.code);
+      return { ok: false, error: tooMany };
+    }
+    const resolved = await deps.resolveIdentity(req.slackUserId);
+    const inAllowedGroup =
+      deps.rules.allowedUserGroupIds.length > 0 ? await deps.isInAllowedGroup(req.slackUserId) : undefined;
+    const decision = decideClose({ ...req, incidentNumber: first, resolved, inAllowedGroup }, deps.rules);
+    if (!decision.allowed) {
+      for (const n of req.incidentNumbers) await auditOf(n)('refused', undefined, decision.error.code);
+      return { ok: false, error: decision.error };
+    }
+    const identity = decision.identity;
+
+    const items: BulkItem[] = req.incidentNumbers.map((incidentNumber) => ({ incidentNumber }));
+    const fresh = await Promise.all(
+      items.map((it) =>
+        req.dedupeKey ? deps.store.once(`request:${req.dedupeKey}:${it.incidentNumber}`, dedupeTtlMs) : true,
+      ),
+    );
+    if (!fresh.some(Boolean)) {
+      log.warn({ dedupeKey: req.dedupeKey }, 'duplicate Slack request dropped');
+      return { ok: false, error: new CloseError('duplicate_request') };
+    }
+    const refuse = (it: BulkItem, error: CloseError) => {
+      it.outcome = { ok: false, error };
+    };
+    items.forEach((it, i) => {
+      if (!fresh[i]) refuse(it, new CloseError('duplicate_request'));
+    });
+
+    const holder = `${req.slackUserId}/${req.requestId}`;
+    const held: Held[] = [];
+    try {
+      for (const it of items.filter((x) => !x.outcome)) {
+        const n = it.incidentNumber;
+        const key = `incident:${n.toUpperCase()}`;
+        const lock = await deps.store.locks.acquire(key, holder, deps.lockTtlMs);
+        if (!lock.acquired) {
+          refuse(it, new CloseError('close_in_progress', { holder: lock.holder.split('/')[0] }));
+          await auditOf(n)('refused', identity, 'close_in_progress');
+          continue;
+        }
+        const hl = keepLock(deps.store.locks, key, holder, deps.lockTtlMs, log.child({ incident: n }));
+        const cmd = await commandFor(deps, req, identity, n, hl.signal);
+        held.push({ item: it, lock: hl, key, cmd, audit: auditOf(n) });
+      }
+      onProgress(items);
+      await closeHeld(deps, req, identity, held, items, onProgress, log);
+      return { ok: true, items, ...(await announceClosed(deps.summaries, req, identity.username, items)) };
+    } finally {
+      for (const h of held) {
+        h.lock.stop();
+        await deps.store.locks.release(h.key, holder).catch((e) => log.warn({ err: e }, 'lock release failed'));
+      }
+    }
+  };
+}
+
+async function commandFor(
+  deps: BulkCloseDeps,
+  req: BulkCloseRequest,
+  identity: Identity,
+  n: string,
+  signal: AbortSignal,
+) {
+  // Without the store's answer, assume the worst: a closed state is then reported, never credited.
+  const closedRecently = await deps.store.cache
+    .get<string>(SEEN_CLOSED, n.toUpperCase())
+    .then((v) => v !== undefined)
+    .catch(() => true);
+  const cmd: CloseCommand = {
+    username: identity.username,
+    site: identity.site,
+    incidentNumber: n,
+    note: req.note,
+    requestId: req.requestId,
+    ...(identity.displayName && { displayName: identity.displayName }),
+    signal,
+    closedRecently,
+  };
+  return cmd;
+}
+
+/** Sends the closes and records each result as it arrives; an incident D3 never answered for is unknown. */
+async function closeHeld(
+  deps: BulkCloseDeps,
+  req: BulkCloseRequest,
+  identity: Identity,
+  held: Held[],
+  items: BulkItem[],
+  onProgress: BulkProgress,
+  log: Log,
+) {
+  if (held.length === 0) return;
+  const started = performance.now();
+  const byNumber = new Map(held.map((h) => [h.item.incidentNumber, h]));
+  const recorded: Promise<void>[] = [];
+  const onResult = (n: string, r: ItemResult) => {
+    const h = byNumber.get(n);
+    if (!h || h.item.outcome) return;
+    h.item.outcome = outcomeOf(r, identity);
+    recorded.push(record(deps, req, h, r, Math.round(performance.now() - started), identity, log));
+    onProgress(items);
+  };
+  await deps.d3
+    .closeIncidents(
+      held.map((h) => h.cmd),
+      onResult,
+    )
+    .catch((e) => log.error({ err: e }, 'unexpected error in a bulk close'));
+  for (const h of held) {
+    if (!h.item.outcome) onResult(h.item.incidentNumber, { ok: false, error: new CloseError('d3_outcome_unknown') });
+  }
+  await Promise.all(recorded);
+}
+
+const outcomeOf = (r: ItemResult, identity: Identity): Outcome =>
+  r.ok ? { ok: true, closure: r.closure, d3Username: identity.username } : { ok: false, error: r.error };
+
+async function record(
+  deps: BulkCloseDeps,
+  req: BulkCloseRequest,
+  h: Held,
+  r: ItemResult,
+  ms: number,
+  identity: Identity,
+  log: Log,
+) {
+  const sawClosed = () =>
+    deps.store.cache
+      .set(SEEN_CLOSED, h.item.incidentNumber.toUpperCase(), req.requestId, deps.closedMemoryMs ?? 300_000)
+      .catch((e) => log.warn({ err: e }, 'could not remember the incident as closed'));
+  if (r.ok) {
+    await sawClosed();
+    return h.audit(r.closure.alreadyClosed ? 'already_closed' : 'closed', identity, undefined, ms);
+  }
+  if (r.error.detail.hint)
+    log.error({ code: r.error.code, status: r.error.detail.status }, `D3 refused the bot: ${r.error.detail.hint}`);
+  const outcome = auditOutcomeOf(r.error.code);
+  if (outcome === 'closed_by_other' || outcome === 'closed_unconfirmed') await sawClosed();
+  await h.audit(outcome, identity, outcome === 'unknown' || outcome === 'failed' ? r.error.code : undefined, ms);
+}

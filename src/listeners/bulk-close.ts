@@ -1,0 +1,109 @@
+import type {
+  AllMiddlewareArgs,
+  RespondFn,
+  SlackViewMiddlewareArgs,
+  SlashCommand,
+  ViewOutput,
+  ViewSubmitAction,
+} from '@slack/bolt';
+import type { BulkItem } from '../domain/bulk-items.ts';
+import { throttle } from '../domain/bulk-items.ts';
+import { parseIncidentList } from '../domain/command-text.ts';
+import { inputProblems } from '../domain/policy.ts';
+import { ids } from '../ids.ts';
+import { bulkClosingNotice, bulkResultList, listFieldError } from '../slack/render/bulk.ts';
+import { errorMessage, fieldErrorText } from '../slack/render/messages.ts';
+import type { ListenerDeps } from './deps.ts';
+
+/** Progress updates: at most one a second and three in all, so the final list fits response_url's five uses. */
+const PROGRESS_INTERVAL_MS = 1000;
+const PROGRESS_MAX = 3;
+
+type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+
+/**
+ * `/close-incident 23,24,31 note`: acknowledged with "Closing N incidents…", then one result list that
+ * replaces itself in place (response_url, replace_original) as results arrive, and the final list.
+ */
+export async function bulkFromCommand(
+  deps: ListenerDeps,
+  input: { incidentNumbers: string[]; note: string },
+  command: SlashCommand,
+  ack: (text?: string) => Promise<void>,
+  respond: RespondFn,
+): Promise<void> {
+  const ctx = { supportContact: deps.supportContact };
+  const progress = throttle(
+    (items: readonly BulkItem[]) =>
+      respond({ ...bulkResultList(items, { final: false, ...ctx }), replace_original: true }).then(() => {}),
+    PROGRESS_INTERVAL_MS,
+    PROGRESS_MAX,
+  );
+  const req = {
+    ...input,
+    requestId: deps.newRequestId(),
+    dedupeKey: `command:${command.trigger_id}`,
+    slackUserId: command.user_id,
+    slackTeamId: command.team_id,
+    channelId: command.channel_id,
+  };
+  const outcome = await deps.acceptBulkClose(
+    req,
+    (refusal) => ack(refusal ? errorMessage(refusal, ctx) : bulkClosingNotice(input.incidentNumbers.length)),
+    (items) => progress.push(items),
+  );
+  await progress.stop();
+  if (!outcome) return;
+  const final = outcome.ok
+    ? bulkResultList(outcome.items, { final: true, delivery: outcome.delivery, ...ctx })
+    : { text: errorMessage(outcome.error, ctx) };
+  await respond({ ...final, replace_original: true });
+}
+
+/**
+ * The modal with several numbers (one per line). A bad line or note is shown in place and nothing is
+ * closed. A view submission has no response_url (that needs a conversation select in the modal) and an
+ * ephemeral message cannot be edited, so the analyst gets "Closing N incidents…" at once and the full
+ * list when every result is in.
+ */
+export async function bulkFromModal(
+  deps: ListenerDeps,
+  s: {
+    ack: ViewArgs['ack'];
+    view: ViewOutput;
+    body: ViewSubmitAction;
+    /** Where the summary goes: the form's channel (or Home's pick) and the alert's thread. */
+    where: { channelId: string; threadTs?: string };
+    incidentNumber: string;
+    note: string;
+  },
+): Promise<void> {
+  const list = parseIncidentList(s.incidentNumber);
+  const listError = listFieldError(list, deps.bulkMax);
+  const noteError = inputProblems(list.numbers[0] ?? '', s.note, deps.rules).note;
+  if (listError || noteError) {
+    const errors: Record<string, string> = {};
+    if (listError) errors[ids.incidentBlock] = listError;
+    if (noteError) errors[ids.noteBlock] = fieldErrorText(noteError.code);
+    return s.ack({ response_action: 'errors', errors });
+  }
+  await s.ack();
+  const ctx = { supportContact: deps.supportContact };
+  const { channelId } = s.where;
+  const slackUserId = s.body.user.id;
+  await deps.notifyUser(channelId, slackUserId, { text: bulkClosingNotice(list.numbers.length) });
+  const outcome = await deps.bulkClose({
+    requestId: deps.newRequestId(),
+    dedupeKey: `view:${s.view.id}`,
+    slackUserId,
+    slackTeamId: s.body.team?.id ?? s.body.user.team_id,
+    channelId,
+    ...(s.where.threadTs && { threadTs: s.where.threadTs }),
+    incidentNumbers: list.numbers,
+    note: s.note,
+  });
+  const final = outcome.ok
+    ? bulkResultList(outcome.items, { final: true, delivery: outcome.delivery, ...ctx })
+    : { text: errorMessage(outcome.error, ctx) };
+  await deps.notifyUser(channelId, slackUserId, final);
+}
