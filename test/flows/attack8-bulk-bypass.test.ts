@@ -79,10 +79,11 @@ describe('attack 8: a list of numbers keeps the single close’s promises', () =
   });
 
   it('does not close an incident of another site that sits in a comma list; the others close', async () => {
-    h = await startHarness();
+    h = await startHarness({ env: { D3_PREVIEW: 'true' } });
+    h.d3.incidents.set('20200526-23', { status: 'Open', site: 'Security Operations' });
     h.d3.incidents.set('20200526-24', { status: 'Open', site: 'Client B' });
     await h.command({ text: '20200526-23,20200526-24 cleanup' });
-    await finished();
+    await h.slack.waitFor(() => h.slack.responses().some((r) => JSON.stringify(r).includes('finished')), 8000);
     expect(closedNumbers(h)).toEqual(['20200526-23']);
     const list = JSON.stringify(h.slack.responses().at(-1));
     expect(list).toContain('Client B');
