@@ -4,13 +4,16 @@
  * truth rules per incident (d3 bulk.ts); only the summary is shared: one post listing what was closed.
  */
 import type { Log } from '../log.ts';
+import { checkHeld, commandFor } from './bulk-before.ts';
 import { announceClosed, type BulkItem, type BulkOutcome, type BulkProgress, bulkLimitError } from './bulk-items.ts';
 import { auditOutcomeOf, auditWriter, type CloseDeps, SEEN_CLOSED } from './close-incident.ts';
+import { chooseDisposition } from './disposition.ts';
 import { CloseError } from './errors.ts';
 import { type HeldLock, keepLock } from './lock-heartbeat.ts';
 import { decideClose } from './policy.ts';
 import type { CloseCommand, IncidentBulkCloser, IncidentCloser, ItemResult } from './ports.ts';
-import type { Identity, Outcome } from './types.ts';
+import { createPreviewReader } from './preview.ts';
+import type { Closure, Identity, Outcome } from './types.ts';
 
 export interface BulkCloseRequest {
   requestId: string;
@@ -24,6 +27,9 @@ export interface BulkCloseRequest {
   /** Valid, without duplicates (command-text.ts parseIncidentList). */
   incidentNumbers: string[];
   note: string;
+  /** The form's close reason; a command's note may start with its short form instead (noteMayName). */
+  disposition?: string;
+  noteMayName?: boolean;
 }
 
 export interface BulkCloseDeps extends CloseDeps {
@@ -40,10 +46,16 @@ interface Held {
   key: string;
   cmd: CloseCommand;
   audit: ReturnType<typeof auditWriter>;
+  /** What the preview and the reason add to this incident's closure (title, severity, reason). */
+  extra?: Pick<Closure, 'title' | 'severity' | 'disposition'>;
 }
 
 export function createBulkClose(deps: BulkCloseDeps) {
-  return async function bulkClose(req: BulkCloseRequest, onProgress: BulkProgress = () => {}): Promise<BulkOutcome> {
+  const read = deps.preview ? createPreviewReader(deps.preview, deps.log) : undefined;
+  return async function bulkClose(asked: BulkCloseRequest, onProgress: BulkProgress = () => {}): Promise<BulkOutcome> {
+    // The reason and the note without its short form, as a single close reads them (disposition.ts).
+    const chosen = chooseDisposition(deps.dispositions, asked);
+    const req = 'error' in chosen ? asked : { ...asked, note: chosen.note, disposition: chosen.disposition?.name };
     const log = deps.log.child({
       requestId: req.requestId,
       slackUser: req.slackUserId,
@@ -57,6 +69,10 @@ export function createBulkClose(deps: BulkCloseDeps) {
     if (tooMany) {
       await auditOf(first)('refused', undefined, tooMany.code);
       return { ok: false, error: tooMany };
+    }
+    if ('error' in chosen) {
+      for (const n of req.incidentNumbers) await auditOf(n)('refused', undefined, chosen.error.code);
+      return { ok: false, error: chosen.error };
     }
     const resolved = await deps.resolveIdentity(req.slackUserId);
     const inAllowedGroup =
@@ -101,8 +117,11 @@ export function createBulkClose(deps: BulkCloseDeps) {
         const cmd = await commandFor(deps, req, identity, n, hl.signal);
         held.push({ item: it, lock: hl, key, cmd, audit: auditOf(n) });
       }
+      // Each incident is read and given its reason first, as a single close is; only those that may go are sent.
+      const c = { requestId: req.requestId, note: req.note, disposition: chosen.disposition };
+      const go = await checkHeld(deps.preview, read, identity, held, c);
       onProgress(items);
-      await closeHeld(deps, req, identity, held, items, onProgress, log);
+      await closeHeld(deps, req, identity, go, items, onProgress, log);
       return { ok: true, items, ...(await announceClosed(deps.summaries, req, identity.username, items)) };
     } finally {
       for (const h of held) {
@@ -111,31 +130,6 @@ export function createBulkClose(deps: BulkCloseDeps) {
       }
     }
   };
-}
-
-async function commandFor(
-  deps: BulkCloseDeps,
-  req: BulkCloseRequest,
-  identity: Identity,
-  n: string,
-  signal: AbortSignal,
-) {
-  // Without the store's answer, assume the worst: a closed state is then reported, never credited.
-  const closedRecently = await deps.store.cache
-    .get<string>(SEEN_CLOSED, n.toUpperCase())
-    .then((v) => v !== undefined)
-    .catch(() => true);
-  const cmd: CloseCommand = {
-    username: identity.username,
-    site: identity.site,
-    incidentNumber: n,
-    note: req.note,
-    requestId: req.requestId,
-    ...(identity.displayName && { displayName: identity.displayName }),
-    signal,
-    closedRecently,
-  };
-  return cmd;
 }
 
 /** Sends the closes and records each result as it arrives; an incident D3 never answered for is unknown. */
@@ -155,6 +149,7 @@ async function closeHeld(
   const onResult = (n: string, r: ItemResult) => {
     const h = byNumber.get(n);
     if (!h || h.item.outcome) return;
+    if (r.ok && h.extra) r = { ok: true, closure: { ...r.closure, ...h.extra } };
     h.item.outcome = outcomeOf(r, identity);
     recorded.push(record(deps, req, h, r, Math.round(performance.now() - started), identity, log));
     onProgress(items);

@@ -46,6 +46,7 @@ export async function bulkFromCommand(
     slackUserId: command.user_id,
     slackTeamId: command.team_id,
     channelId: command.channel_id,
+    noteMayName: true,
   };
   const outcome = await deps.acceptBulkClose(
     req,
@@ -76,6 +77,7 @@ export async function bulkFromModal(
     where: { channelId: string; threadTs?: string };
     incidentNumber: string;
     note: string;
+    disposition?: string;
   },
 ): Promise<void> {
   const list = parseIncidentList(s.incidentNumber);
@@ -101,6 +103,7 @@ export async function bulkFromModal(
     ...(s.where.threadTs && { threadTs: s.where.threadTs }),
     incidentNumbers: list.numbers,
     note: s.note,
+    ...(s.disposition && { disposition: s.disposition }),
   });
   const final = outcome.ok
     ? bulkResultList(outcome.items, { final: true, delivery: outcome.delivery, ...ctx })

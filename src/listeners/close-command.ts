@@ -27,13 +27,17 @@ export const closeCommand =
         return ack(helpMessage({ noteRequired: deps.rules.noteRequired, isAdmin }));
       case 'invalid':
         return ack(helpMessage({ noteRequired: deps.rules.noteRequired, isAdmin, problem: input.reason }));
-      case 'modal': {
+      case 'modal':
+      case 'bulk': {
+        // CONFIRM_BEFORE_CLOSE: a list is not closed from the command; the form opens pre-filled and its submit confirms.
+        if (input.kind === 'bulk' && !deps.confirmBeforeClose)
+          return bulkFromCommand(deps, input, command, ack, respond);
         const privateMetadata = deps.metadata.seal({ channel: command.channel_id });
         if (!privateMetadata) return ack(errorMessage(new CloseError('bad_metadata'), deps));
         await ack();
         const { list: dispositions, required: dispositionRequired } = deps.dispositions;
         const view = closeModal({
-          ...input,
+          ...(input.kind === 'bulk' ? { numbers: input.incidentNumbers, note: input.note } : input),
           noteRequired: deps.rules.noteRequired,
           privateMetadata,
           dispositions,
@@ -61,8 +65,6 @@ export const closeCommand =
           result.ok ? historyMessage(incidentNumber, result.records) : outcomeMessage(result, ctx),
         ));
       }
-      case 'bulk':
-        return bulkFromCommand(deps, input, command, ack, respond);
       case 'map':
       case 'unmap':
         return mapCommand(deps, input, command.user_id, ack, respond);

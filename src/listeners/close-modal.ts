@@ -26,7 +26,7 @@ export const closeModalSubmit =
     // Several numbers (one per line, or commas): a bulk close (bulk-close.ts).
     if (meta && channelId && /[\n,]/.test(incidentNumber)) {
       const where = { channelId, ...(meta.threadTs && { threadTs: meta.threadTs }) };
-      return bulkFromModal(deps, { ack, view, body, where, incidentNumber, note });
+      return bulkFromModal(deps, { ack, view, body, where, incidentNumber, note, disposition });
     }
     const problems = inputProblems(incidentNumber, note, deps.rules);
     if (!meta || problems.incident || problems.note || !channelId) {

@@ -121,6 +121,13 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
       auditTrail,
       lockTtlMs: incidentLockTtlMs,
       closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
+      // The same preview read and close reason as a single close: a list must not skip either.
+      preview: {
+        previewer: config.d3.preview ? d3 : undefined,
+        fields: d3,
+        onPreviewFailed: metrics.countPreviewFailure,
+      },
+      dispositions: config.dispositions,
       bulkMax: config.bulkMax,
     }),
     closures.inFlight,
