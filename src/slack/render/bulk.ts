@@ -18,6 +18,7 @@ const LABEL: Record<ItemKind, string> = {
 };
 const ORDER: ItemKind[] = ['closed', 'already_closed', 'failed', 'unknown', 'refused', 'waiting'];
 const LINE_MAX = 600;
+const D3_WORDS_MAX = 200;
 /** Slack allows 50 blocks; the list keeps a few for the header and the summary line. */
 const LIST_BLOCKS_MAX = 45;
 
@@ -115,8 +116,10 @@ export function bulkSummary(p: PendingSummary): Reply {
   const closer = userMention(p.slackUserId);
   const title = `${closed.length} incidents closed`;
   const lines = closed.map((c) => {
-    const on = c.closeDate?.trim() ? `, ${safeUserText(c.closeDate)}` : '';
-    return `• *${safeUserText(c.incidentNumber)}* — closed in D3 by ${safeUserText(orDash(c.closedBy ?? p.d3Username))}${on}`;
+    // D3's words are cut so one odd entry cannot push a section over Slack's 3000 (the post would be refused).
+    const on = c.closeDate?.trim() ? `, ${safeUserTextWithin(c.closeDate, D3_WORDS_MAX)}` : '';
+    const by = safeUserTextWithin(orDash(c.closedBy ?? p.d3Username), D3_WORDS_MAX);
+    return `• *${safeUserText(c.incidentNumber)}* — closed in D3 by ${by}${on}`;
   });
   const sections: string[] = [];
   for (const line of lines) {

@@ -3,7 +3,10 @@
  * token, with the text D3 (or we) wrote as the fallback for clients that cannot render it.
  */
 import { parseD3Date } from '../../d3/dates.ts';
-import { safeUserText } from './escape.ts';
+import { safeUserText, safeUserTextWithin } from './escape.ts';
+
+/** No date is this long; longer text from D3 is cut, so one odd field cannot push a block over Slack's limit. */
+const DATE_TEXT_MAX = 200;
 
 /** The date token for an instant; the fallback is escaped (it is D3's or our text). */
 export function slackDate(unixSeconds: number, fallback: string): string {
@@ -23,6 +26,7 @@ export function slackDateOfIso(iso: string): string {
  * D3_TIMEZONE set); otherwise D3's text alone, escaped: a token would show a time D3 did not say.
  */
 export function slackDateOfD3(text: string, timeZone?: string): string {
+  if (text.length > DATE_TEXT_MAX) return safeUserTextWithin(text, DATE_TEXT_MAX);
   const at = parseD3Date(text, timeZone);
   if (!at || at.latest - at.earliest > 60_000) return safeUserText(text);
   return slackDate(at.earliest / 1000, text);
