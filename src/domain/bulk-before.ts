@@ -5,8 +5,10 @@
  * so one list cannot fill D3's queue alone.
  */
 
+import type { Log } from '../log.ts';
 import type { BulkItem } from './bulk-items.ts';
-import { type CloseDeps, SEEN_CLOSED } from './close-incident.ts';
+import { type CloseDeps, type CloseRequest, SEEN_CLOSED } from './close-incident.ts';
+import { closeIntent } from './close-intent.ts';
 import type { Disposition } from './disposition.ts';
 import type { CloseCommand } from './ports.ts';
 import { type BeforeClose, beforeClose, type PreviewDeps, type PreviewReader } from './preview.ts';
@@ -85,4 +87,31 @@ export async function commandFor(
     closedRecently,
   };
   return cmd;
+}
+
+/**
+ * Close intents for the incidents about to be sent, one outbox entry each (`<requestId>:<number>`): should
+ * the app die before the list's one summary is written, the replay asks D3 about each and announces what
+ * this request closed (close-intent.ts). The replay leaves them while this request holds their locks.
+ */
+export function bulkIntents(
+  store: CloseDeps['store'],
+  req: Omit<CloseRequest, 'incidentNumber'>,
+  identity: Identity,
+  numbers: string[],
+  log: Log,
+) {
+  const idOf = (n: string) => `${req.requestId}:${n}`;
+  return {
+    put: () =>
+      Promise.all(
+        numbers.map((n) =>
+          store.outbox
+            .put({ ...closeIntent({ ...req, incidentNumber: n }, identity), id: idOf(n) })
+            .catch((e) => log.warn({ err: e, incident: n }, 'close intent not saved')),
+        ),
+      ),
+    /** Once the list's summary is in the outbox (or nothing was closed): the intents have done their job. */
+    drop: () => Promise.all(numbers.map((n) => store.outbox.remove(idOf(n)).catch(() => {}))),
+  };
 }

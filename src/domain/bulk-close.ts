@@ -4,7 +4,7 @@
  * truth rules per incident (d3 bulk.ts); only the summary is shared: one post listing what was closed.
  */
 import type { Log } from '../log.ts';
-import { checkHeld, commandFor } from './bulk-before.ts';
+import { bulkIntents, checkHeld, commandFor } from './bulk-before.ts';
 import { announceClosed, type BulkItem, type BulkOutcome, type BulkProgress, bulkLimitError } from './bulk-items.ts';
 import { auditOutcomeOf, auditWriter, type CloseDeps, SEEN_CLOSED } from './close-incident.ts';
 import { chooseDisposition } from './disposition.ts';
@@ -118,11 +118,15 @@ export function createBulkClose(deps: BulkCloseDeps) {
         held.push({ item: it, lock: hl, key, cmd, audit: auditOf(n) });
       }
       // Each incident is read and given its reason first, as a single close is; only those that may go are sent.
-      const c = { requestId: req.requestId, note: req.note, disposition: chosen.disposition };
-      const go = await checkHeld(deps.preview, read, identity, held, c);
+      const go = await checkHeld(deps.preview, read, identity, held, { ...req, disposition: chosen.disposition });
       onProgress(items);
+      const goNumbers = go.map((h) => h.item.incidentNumber);
+      const intents = bulkIntents(deps.store, req, identity, goNumbers, log);
+      await intents.put();
       await closeHeld(deps, req, identity, go, items, onProgress, log);
-      return { ok: true, items, ...(await announceClosed(deps.summaries, req, identity.username, items)) };
+      const announced = await announceClosed(deps.summaries, req, identity.username, items);
+      await intents.drop();
+      return { ok: true, items, ...announced };
     } finally {
       for (const h of held) {
         h.lock.stop();
