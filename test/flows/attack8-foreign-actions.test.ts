@@ -40,7 +40,7 @@ describe('attack 8: block actions from another workspace', () => {
     await h.raw(fromOtherTeam(body));
     await h.slack.waitFor(() => h.slack.responses('foreign').length === 1, 8000);
     expect(h.d3.closeCalls()).toHaveLength(0);
-    expect(JSON.stringify(h.slack.responses('foreign')[0])).toContain('was not closed');
+    expect(JSON.stringify(h.slack.responses('foreign')[0])).toMatch(/was not closed|nothing was done/);
   });
 
   it('reads nothing from D3 for a number typed in a form from another team', async () => {
