@@ -7,6 +7,7 @@ import { closeModal } from '../slack/render/modal.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
 import { cancelledText } from '../slack/render/replies.ts';
 import type { ListenerDeps } from './deps.ts';
+import { actionOrigin } from './origin.ts';
 
 type Args<A extends BlockAction['actions'][number]> = SlackActionMiddlewareArgs<BlockAction<A>> & AllMiddlewareArgs;
 
@@ -22,6 +23,9 @@ export const incidentTyped =
   (deps: ListenerDeps) =>
   async ({ ack, body, action, client }: Args<BlockAction['actions'][number]>): Promise<void> => {
     await ack();
+    // From another workspace: nothing is read (README: requests come from this workspace only).
+    const subject = { slackUserId: body.user.id, slackTeamId: body.team?.id, incidentNumber: '', note: '' };
+    if (await deps.refusedOutsider(actionOrigin(body), { ...subject, action: 'modal' }, async () => {})) return;
     const view = body.view as (ViewOutput & { hash?: string }) | undefined;
     const typed = 'value' in action && typeof action.value === 'string' ? action.value : '';
     if (!view) return;
@@ -49,6 +53,11 @@ export const confirmClicked =
     await ack();
     const v = deps.buttons.open(action.value);
     const ctx = { incidentNumber: v?.n, supportContact: deps.supportContact };
+    const subject = { slackUserId: body.user.id, slackTeamId: body.team?.id, incidentNumber: v?.n ?? '', note: '' };
+    const refuse = async (e: CloseError) =>
+      void (await respond({ replace_original: false, text: errorMessage(e, ctx) }));
+    // A genuine card's value clicked from another workspace (the app installed there signs too) closes nothing.
+    if (await deps.refusedOutsider(actionOrigin(body), { ...subject, action: 'close' }, refuse)) return;
     if (!v || v.user !== body.user.id)
       return void (await respond({
         replace_original: false,

@@ -1,4 +1,4 @@
-import type { SlashCommand, ViewSubmitAction } from '@slack/bolt';
+import type { BlockAction, SlashCommand, ViewSubmitAction } from '@slack/bolt';
 import type { ParsedCommand } from '../domain/command-text.ts';
 import type { RefusedSubject } from '../domain/origin-gate.ts';
 import type { Origin } from '../domain/policy.ts';
@@ -41,4 +41,9 @@ export function viewSubject(b: ViewSubmitAction, incidentNumber: string, note: s
     note,
     action: 'close',
   };
+}
+
+/** A click or a typed value: the team it came from and the user's own team, as for a view. */
+export function actionOrigin(b: BlockAction): Origin {
+  return { teamIds: [b.team?.id, b.user.team_id], enterpriseIds: [b.enterprise?.id, b.team?.enterprise_id] };
 }
