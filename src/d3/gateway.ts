@@ -52,7 +52,7 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     random: o.random ?? Math.random,
     backoffBaseMs: o.backoffBaseMs ?? 250,
     backoffCapMs: o.backoffCapMs ?? 8_000,
-    stopped: () => destroyed,
+    stopped: () => destroyed || o.limiter.isClosed(),
   });
 
   const stateOf = (run: Run) =>
@@ -105,14 +105,18 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     const { cmd } = run;
     const ctx = { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber };
     let unknown: CloseError | undefined;
+    // Taken over from an instance that may have sent the close: as after a lost reply, the state decides.
+    let resumed = cmd.attemptedAt !== undefined;
     for (let sends = 1; ; sends++) {
       let closure: Closure | undefined;
       try {
+        if (resumed) throw new CloseError('d3_outcome_unknown', { reason: 'taken over after its instance stopped' });
         closure = await withRetries('close', run, () => o.client.close(cmd));
       } catch (e) {
         unknown = unknownOf(e);
         if (!unknown) throw e;
       }
+      resumed = false;
       if (closure && !closure.alreadyClosed) return closure;
       if (closure && !unknown) return enrich(cmd, closure);
       let state: IncidentState;
@@ -146,7 +150,7 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
         { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, noteLength: cmd.note.length },
         'closing incident in D3',
       );
-      return close({ cmd, deadline: now() + o.retryDeadlineMs });
+      return close({ cmd, deadline: now() + o.retryDeadlineMs, firstSentAt: cmd.attemptedAt });
     },
     queueDepth: () => o.limiter.depth(),
     async destroy() {

@@ -60,6 +60,8 @@ export function createRetrier(o: RetryOptions) {
         if (call === 'close') {
           // Once the incident's lock is lost another request may be closing it: send nothing more.
           if (run.cmd.signal?.aborted) throw new CloseError('lock_lost', { reason: 'lock lost before a close' });
+          // The durable queue records "attempted" before the first close can leave (close-queue.ts).
+          if (run.firstSentAt === undefined) await run.cmd.beforeFirstSend?.();
           run.firstSentAt ??= wallNow();
         }
         started = now();

@@ -20,6 +20,7 @@ export type CloseErrorCode =
   | 'close_in_progress'
   | 'duplicate_request'
   | 'queue_full'
+  | 'close_handed_over'
   // D3
   | 'd3_rejected'
   | 'd3_bad_request'

@@ -34,6 +34,13 @@ export interface CloseCommand {
    * no evidence that this request closed it.
    */
   closedRecently?: boolean;
+  /** Awaited once before the first close POST leaves: the durable queue records the attempt. */
+  beforeFirstSend?: () => Promise<void>;
+  /**
+   * Wall-clock time an earlier owner recorded the close as attempted (it may have reached D3): the
+   * incident's state is read first and a closed state judged with this as the first call's time.
+   */
+  attemptedAt?: number;
 }
 
 /** The incident as getIncidentStaticField reports it. */
@@ -116,6 +123,35 @@ export interface Outbox {
   list(): Promise<PendingSummary[]>;
 }
 
+/**
+ * A close acknowledged to the analyst ("Closing…") and not finished yet, kept so that another instance
+ * (Redis) or the restart (sqlite) finishes it when its instance dies (domain/close-queue.ts).
+ */
+export interface QueuedClose {
+  /** The request id, also the closure's id. */
+  id: string;
+  request: {
+    requestId: string;
+    slackUserId: string;
+    slackTeamId?: string;
+    channelId: string;
+    incidentNumber: string;
+    note: string;
+  };
+  /** Where the outcome goes while Slack accepts it (30 minutes); a DM after that or without one. */
+  responseUrl?: string;
+  /** Epoch ms of the Slack request. */
+  createdAt: number;
+  /** Epoch ms its close was about to leave for D3: whoever takes it over checks D3's state first. */
+  attemptedAt?: number;
+}
+
+export interface CloseQueueStore {
+  put(entry: QueuedClose): Promise<void>;
+  remove(id: string): Promise<void>;
+  list(): Promise<QueuedClose[]>;
+}
+
 export interface AuditStore {
   append(rec: AuditRecord): Promise<void>;
   /** Newest first. */
@@ -149,6 +185,8 @@ export interface Overrides {
 export interface Store extends Dedupe {
   locks: Locks;
   outbox: Outbox;
+  /** Acknowledged closes not finished yet (claimed through `locks`, key `queue:<id>`). */
+  queue: CloseQueueStore;
   audit: AuditStore;
   cache: Cache;
   overrides: Overrides;

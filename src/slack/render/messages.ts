@@ -77,6 +77,8 @@ export function errorMessage(error: CloseError, ctx: MessageContext): string {
       return `This request to close ${n} was already received, so it was not sent to D3 again; its result is (or will be) shown to you separately.`;
     case 'queue_full':
       return `There are too many closes at once, so ${n} was not sent to D3. Retry in a few seconds.`;
+    case 'close_handed_over':
+      return `This bot instance is restarting before ${n} reached D3. Your close is kept and another instance (or this one once restarted) will send it; you will be told the result here, or by direct message after 30 minutes. Do not close it again meanwhile.`;
     case 'd3_rejected':
       return d.d3Message?.trim()
         ? `D3 refused to close ${n}: “${safeUserTextWithin(d.d3Message.trim(), D3_WORDS_MAX)}”. Nothing was changed in Slack.`
@@ -148,6 +150,8 @@ export function fieldErrorText(code: CloseErrorCode): string {
         return 'This request is already being handled.';
       case 'queue_full':
         return 'Too many closes at once; retry in a few seconds.';
+      case 'close_handed_over':
+        return 'The bot is restarting; your close is kept and will be sent. Wait for its result.';
       case 'd3_rejected':
       case 'd3_bad_request':
         return 'D3 refused to close this incident.';
