@@ -64,6 +64,7 @@ export const closeCommand =
           slackUserId: command.user_id,
           slackTeamId: command.team_id,
           channelId: command.channel_id,
+          responseUrl: command.response_url,
         };
         const outcome = await deps.acceptClose(req, (refusal) =>
           ack(refusal ? errorMessage(refusal, ctx) : closingNotice(input.incidentNumber)),

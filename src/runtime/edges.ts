@@ -61,6 +61,7 @@ export async function connectEdges(config: Config, opts: RuntimeOptions, log: Lo
     d3,
     limiter,
     fleetLimiter: fleet,
+    web,
     slack,
     bot: { botId: auth.bot_id, botUserId: auth.user_id },
     installation: installationOf(auth),

@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import { createAcceptClose } from '../domain/accept-close.ts';
 import { createAuditTrail } from '../domain/audit.ts';
 import { createCloseIncident, createRefusalRecorder } from '../domain/close-incident.ts';
+import { createCloseQueue } from '../domain/close-queue.ts';
 import { createHistory } from '../domain/history.ts';
 import { createMappingCommands } from '../domain/mapping.ts';
 import { createOriginGate } from '../domain/origin-gate.ts';
@@ -15,6 +16,7 @@ import { createMetadataSealer } from '../slack/metadata.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
 import type { Edges } from './edges.ts';
 import { trackClosures } from './lifecycle.ts';
+import { queuedReply } from './queued.ts';
 
 /**
  * The use cases over the edges, and what the listeners get (ListenerDeps). A new surface (a shortcut,
@@ -64,24 +66,37 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     claimTtlMs: config.outbox.claimTtlMs,
     observe: (e) => metrics.observeSummary(e),
   });
+  const closeNow = createCloseIncident({
+    rules: config.policy,
+    resolveIdentity,
+    isInAllowedGroup,
+    d3,
+    store,
+    summaries,
+    log,
+    observe: metrics.observeClose,
+    auditTrail,
+    // Renewed every third of it while the close runs (lock-heartbeat.ts): this only bounds how long a
+    // crashed instance keeps an incident locked.
+    lockTtlMs: 30_000,
+    closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
+  });
+  // Acknowledged closes are stored until finished, and taken over when their instance dies.
+  const queue = createCloseQueue({
+    store,
+    closeIncident: closeNow,
+    tell: queuedReply(config, edges, log),
+    instanceId,
+    claimTtlMs: config.outbox.claimTtlMs,
+    stopD3Queue: () => edges.limiter.close(),
+    track: (work, incident) => {
+      closures.inFlight.set(work, incident);
+      void work.finally(() => closures.inFlight.delete(work)).catch(() => {});
+    },
+    log,
+  });
   // Tracked so a graceful stop can wait for closures under way, in HTTP and Socket Mode alike.
-  const closures = trackClosures(
-    createCloseIncident({
-      rules: config.policy,
-      resolveIdentity,
-      isInAllowedGroup,
-      d3,
-      store,
-      summaries,
-      log,
-      observe: metrics.observeClose,
-      auditTrail,
-      // Renewed every third of it while the close runs (lock-heartbeat.ts): this only bounds how long a
-      // crashed instance keeps an incident locked.
-      lockTtlMs: 30_000,
-      closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
-    }),
-  );
+  const closures = trackClosures(queue.accept);
   const newRequestId = () => randomUUID();
   const recordRefusal = createRefusalRecorder({ log, auditTrail, observe: metrics.observeClose });
 
@@ -102,5 +117,5 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     notifyUser: (c, u, m) => slack.notifyUser(c, u, m),
     newRequestId,
   };
-  return { deps, summaries, metrics, closures };
+  return { deps, summaries, metrics, closures, queue };
 }

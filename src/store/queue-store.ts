@@ -36,7 +36,11 @@ export function sqliteQueue(keyv: Keyv, db: SqliteQuery, table: string): CloseQu
       }),
     list: async () => {
       const from = K.queueRecord('');
-      const rows = (await db.query(`SELECT value FROM ${table} WHERE key >= ? AND key < ?`, from, `${from.slice(0, -1)};`)) as {
+      const rows = (await db.query(
+        `SELECT value FROM ${table} WHERE key >= ? AND key < ?`,
+        from,
+        `${from.slice(0, -1)};`,
+      )) as {
         value: string;
       }[];
       return (await Promise.all(rows.map((r) => decode(r.value)))).filter((e) => e !== undefined);
