@@ -37,6 +37,7 @@ export function createCloseQueue(deps: CloseQueueDeps) {
   const running = new Map<string, Promise<Outcome>>();
   const handedOver: string[] = [];
   let stopping = false;
+  let scanning = false;
   let timer: NodeJS.Timeout | undefined;
 
   const wasHandedOver = (o: Outcome) =>
@@ -99,16 +100,31 @@ export function createCloseQueue(deps: CloseQueueDeps) {
 
   /** Takes over every stored close no live instance claims (at start-up and every interval). */
   async function takeOver(): Promise<number> {
-    if (stopping) return 0;
+    if (stopping || scanning) return 0;
+    scanning = true;
+    try {
+      return await takeOverListed();
+    } finally {
+      scanning = false;
+    }
+  }
+
+  async function takeOverListed(): Promise<number> {
     let taken = 0;
     const entries = await store.queue.list().catch((e) => {
       log.warn({ err: e }, 'queued closes not listed; retrying at the next interval');
       return [];
     });
-    for (const entry of entries) {
-      if (stopping || running.has(entry.id)) continue;
-      const claim = await store.locks.acquire(claimKey(entry.id), instanceId, deps.claimTtlMs).catch(() => undefined);
-      if (!claim?.acquired || running.has(entry.id)) continue;
+    for (const listed of entries) {
+      if (stopping || running.has(listed.id)) continue;
+      const claim = await store.locks.acquire(claimKey(listed.id), instanceId, deps.claimTtlMs).catch(() => undefined);
+      if (!claim?.acquired || running.has(listed.id)) continue;
+      // Read again under the claim: the listing may predate its owner finishing (and removing) it.
+      const entry = await store.queue.get(listed.id).catch(() => undefined);
+      if (!entry) {
+        await store.locks.release(claimKey(listed.id), instanceId).catch(() => {});
+        continue;
+      }
       taken++;
       const { request } = entry;
       log.info(

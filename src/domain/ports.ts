@@ -148,6 +148,7 @@ export interface QueuedClose {
 
 export interface CloseQueueStore {
   put(entry: QueuedClose): Promise<void>;
+  get(id: string): Promise<QueuedClose | undefined>;
   remove(id: string): Promise<void>;
   list(): Promise<QueuedClose[]>;
 }

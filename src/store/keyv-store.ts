@@ -54,6 +54,7 @@ function assemble(keyv: Keyv, p: Parts, secrets: string[]): Store {
     },
     queue: {
       put: (e) => run('queue.put', () => p.queue.put(e)),
+      get: (id) => run('queue.get', () => p.queue.get(id)),
       remove: (id) => run('queue.remove', () => p.queue.remove(id)),
       list: () => run('queue.list', async () => (await p.queue.list()).sort((a, b) => a.createdAt - b.createdAt)),
     },

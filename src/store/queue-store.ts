@@ -8,6 +8,10 @@ export function memoryQueue(): CloseQueueStore {
   const entries = new Map<string, QueuedClose>();
   return {
     put: async (e) => void entries.set(e.id, structuredClone(e)),
+    get: async (id) => {
+      const e = entries.get(id);
+      return e && structuredClone(e);
+    },
     remove: async (id) => void entries.delete(id),
     list: async () => Array.from(entries.values(), (e) => structuredClone(e)),
   };
@@ -30,6 +34,7 @@ export function sqliteQueue(keyv: Keyv, db: SqliteQuery, table: string): CloseQu
   return {
     // Chained per id, so a remove never overtakes the put or the "attempted" update before it.
     put: (e) => chain(K.queueRecord(e.id), async () => void (await keyv.set(K.queueRecord(e.id), e))),
+    get: (id) => chain(K.queueRecord(id), () => keyv.get<QueuedClose>(K.queueRecord(id))),
     remove: (id) =>
       chain(K.queueRecord(id), async () => {
         await db.query(`DELETE FROM ${table} WHERE key = ?`, K.queueRecord(id));
@@ -51,6 +56,7 @@ export function sqliteQueue(keyv: Keyv, db: SqliteQuery, table: string): CloseQu
 interface RedisHash {
   hSet(key: string, field: string, value: string): Promise<unknown>;
   hDel(key: string, field: string): Promise<unknown>;
+  hGet(key: string, field: string): Promise<string | null | undefined>;
   hVals(key: string): Promise<string[]>;
 }
 
@@ -58,6 +64,10 @@ interface RedisHash {
 export function redisQueue(client: RedisHash): CloseQueueStore {
   return {
     put: async (e) => void (await client.hSet(K.queue, e.id, JSON.stringify(e))),
+    get: async (id) => {
+      const raw = await client.hGet(K.queue, id);
+      return raw ? (JSON.parse(raw) as QueuedClose) : undefined;
+    },
     remove: async (id) => void (await client.hDel(K.queue, id)),
     list: async () => (await client.hVals(K.queue)).map((v) => JSON.parse(v) as QueuedClose),
   };
