@@ -1,7 +1,8 @@
 /**
  * `npm run bench:fleet` (also the last part of `npm run bench`): the D3 budget and the durable close
  * queue, measured at the fake D3. Instances are the built app (`node dist/src/main.js`) as child
- * processes; the fakes run in this process. Three runs, each offering FLEET_CLOSES closes at once
+ * processes; the fakes run in a process of their own (scripts/bench-fakes.ts), so their clock is not the
+ * load generator's. Three runs, each offering FLEET_CLOSES closes at once
  * (a queue far deeper than one second of D3_MAX_RPS):
  *   1. one instance, sqlite store (the in-process limiter);
  *   2. FLEET_INSTANCES instances on one Redis (the fleet budget in Redis);
@@ -11,17 +12,16 @@
  * from the first to the last, as % of D3_MAX_RPS). Knobs (env): FLEET_MAX_RPS (40), FLEET_CLOSES (300),
  * FLEET_INSTANCES (3), FLEET_KILL_AFTER_MS (2000), BENCH_SKIP_BUILD=1.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ChildApp, startChildApp } from '../test/support/child-app.ts';
-import { type FakeD3, startFakeD3 } from '../test/support/fake-d3.ts';
-import { type FakeSlack, startFakeSlack } from '../test/support/fake-slack.ts';
 import { slashCommandBody } from '../test/support/fixtures.ts';
-import { botToken, d3Key, defaultUserMap, harnessEnv, signingSecret } from '../test/support/harness.ts';
+import { defaultUserMap, harnessEnv, signingSecret } from '../test/support/harness.ts';
 import { startRedis } from '../test/support/redis.ts';
 import { postSigned } from '../test/support/sign.ts';
+import type { FakeStats, FakesReply, FakesRequest } from './bench-fakes.ts';
 
 const num = (name: string, fallback: number) => {
   const v = Number(process.env[name]);
@@ -48,15 +48,48 @@ function maxPerSlidingSecond(times: number[]): number {
   return best;
 }
 
+/** The fakes' process (scripts/bench-fakes.ts), driven over IPC. */
+function startFakesProcess() {
+  const proc = fork(join(root, 'scripts/bench-fakes.ts'), [], {
+    cwd: root,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ask = <T extends FakesReply['type']>(m: FakesRequest, want: T) =>
+    new Promise<Extract<FakesReply, { type: T }>>((resolve, reject) => {
+      proc.once('message', (r: FakesReply) =>
+        r.type === want ? resolve(r as Extract<FakesReply, { type: T }>) : reject(new Error(`fakes: ${r.type}`)),
+      );
+      proc.send(m);
+    });
+  return {
+    start: () => ask({ type: 'start', d3DelayMs: 100 }, 'started'),
+    stats: () => ask({ type: 'stats' }, 'stats'),
+    stop: () => proc.send({ type: 'stop' } satisfies FakesRequest),
+  };
+}
+type FakesProc = ReturnType<typeof startFakesProcess>;
 interface Fakes {
-  d3: FakeD3;
-  slack: FakeSlack;
+  proc: FakesProc;
+  d3Url: string;
+  slackApiUrl: string;
+  responseUrl: string;
+}
+
+/** Polls the fakes until `done(stats)` or maxMs passed. */
+async function until(f: Fakes, done: (s: FakeStats) => boolean, maxMs: number): Promise<FakeStats> {
+  const t = performance.now();
+  for (;;) {
+    const stats = await f.proc.stats();
+    if (done(stats) || performance.now() - t > maxMs) return stats;
+    await sleep(250);
+  }
 }
 
 async function fleetOf(n: number, fakes: Fakes, store: (i: number) => string): Promise<ChildApp[]> {
   const env = harnessEnv({
-    d3Url: fakes.d3.url,
-    slackApiUrl: fakes.slack.apiUrl,
+    d3Url: fakes.d3Url,
+    slackApiUrl: fakes.slackApiUrl,
     userMapFile,
     D3_MAX_RPS: String(maxRps),
     D3_QUEUE_MAX: String(closes + 10),
@@ -80,7 +113,7 @@ async function offer(apps: ChildApp[], fakes: Fakes, tag: string): Promise<numbe
         slashCommandBody('close-command.form', {
           user_id: 'U1234',
           text: `${tag}-${i} bench close`,
-          response_url: fakes.slack.responseUrl(`${tag}${i}`),
+          response_url: fakes.responseUrl,
           trigger_id: `${Date.now()}.4412345678.${tag}${i}`,
         }),
         { secret: signingSecret },
@@ -90,30 +123,33 @@ async function offer(apps: ChildApp[], fakes: Fakes, tag: string): Promise<numbe
   return acks.filter((a) => a.status === 200).length;
 }
 
-function figures(fakes: Fakes) {
-  const closeTimes = fakes.d3.closeCalls().map((c) => c.at);
+function figures(stats: FakeStats) {
+  const closeTimes = stats.d3Closes.map((c) => c.at);
   const first = Math.min(...closeTimes);
   const last = Math.max(...closeTimes);
   const perS = closeTimes.length > 1 ? ((closeTimes.length - 1) * 1000) / (last - first) : Number.NaN;
-  const numbers = fakes.d3
-    .closeCalls()
-    .map((c) => String((c.body as { CommandParams: Record<string, string> }).CommandParams['Incident Number']));
   return {
     closeCalls: closeTimes.length,
-    distinctIncidents: new Set(numbers).size,
-    maxPerSlidingSecond: maxPerSlidingSecond(fakes.d3.requests().map((r) => r.at)),
+    distinctIncidents: new Set(stats.d3Closes.map((c) => c.incident)).size,
+    maxPerSlidingSecond: maxPerSlidingSecond(stats.d3Times),
     drainPerS: perS,
     drainPct: (perS / maxRps) * 100,
   };
 }
 
-async function withFakes<T>(fn: (f: Fakes) => Promise<T>): Promise<T> {
-  const f = { d3: await startFakeD3({ apiKey: d3Key, delayMs: 100 }), slack: await startFakeSlack({ botToken }) };
-  try {
-    return await fn(f);
-  } finally {
-    await Promise.all([f.d3.stop(), f.slack.stop()]);
+/** Outcomes told per incident (response_url texts name it: "Closed k-12 in D3 …"). */
+function toldPerIncident(stats: FakeStats, tag: string): Map<string, number> {
+  const told = new Map<string, number>();
+  for (const text of stats.responseTexts) {
+    const n = new RegExp(`\\b(${tag}-\\d+)\\b`).exec(text)?.[1];
+    if (n) told.set(n, (told.get(n) ?? 0) + 1);
   }
+  return told;
+}
+
+async function withFakes<T>(proc: FakesProc, fn: (f: Fakes) => Promise<T>): Promise<T> {
+  const started = await proc.start();
+  return fn({ proc, ...started });
 }
 
 const stopAll = async (apps: ChildApp[]) => {
@@ -121,36 +157,35 @@ const stopAll = async (apps: ChildApp[]) => {
   await Promise.all(apps.map((a) => a.exited));
 };
 
-async function drainRun(label: string, n: number, store: (i: number) => string) {
-  return withFakes(async (fakes) => {
+async function drainRun(proc: FakesProc, label: string, n: number, store: (i: number) => string) {
+  return withFakes(proc, async (fakes) => {
     const apps = await fleetOf(n, fakes, store);
-    const acked = await offer(apps, fakes, label.slice(0, 1));
-    await fakes.slack.waitFor(() => fakes.slack.responses().length >= closes, 120_000);
+    const acked = await offer(apps, fakes, `d${n}`);
+    const stats = await until(fakes, (s) => s.responses.total >= closes, 120_000);
+    if (process.env.FLEET_DEBUG) console.log([...new Set(stats.responseTexts.map((t) => t.replace(/d\d-\d+/g, 'N')))]);
     await stopAll(apps);
-    return { label, acked, ...figures(fakes) };
+    return { label, acked, ...figures(stats) };
   });
 }
 
-async function killRun(redisUrl: string) {
-  return withFakes(async (fakes) => {
+async function killRun(proc: FakesProc, redisUrl: string) {
+  return withFakes(proc, async (fakes) => {
     const apps = await fleetOf(instances, fakes, () => redisUrl);
     const acked = await offer(apps, fakes, 'k');
     await sleep(killAfterMs);
     const victim = apps[0]!;
-    const sentAtKill = fakes.d3.closeCalls().length;
+    const sentAtKill = (await fakes.proc.stats()).d3CloseCalls;
     victim.kill('SIGKILL');
     const killedAt = performance.now();
     await victim.exited;
-    const toldEach = () => Array.from({ length: closes }, (_, i) => fakes.slack.responses(`k${i}`).length);
-    const told = () => toldEach().filter((n) => n > 0).length;
-    await fakes.slack
-      .waitFor(() => fakes.d3.closeCalls().length >= closes && told() >= closes, 120_000)
-      .catch(() => {});
+    await until(fakes, (s) => s.d3CloseCalls >= closes && toldPerIncident(s, 'k').size >= closes, 120_000);
     const doneS = (performance.now() - killedAt) / 1000;
     await sleep(2_000); // room for a second close or a second outcome to show
+    const stats = await fakes.proc.stats();
     await stopAll(apps.slice(1));
-    const twice = toldEach().filter((n) => n > 1).length;
-    return { acked, sentAtKill, doneS, told: told(), twice, ...figures(fakes) };
+    const told = toldPerIncident(stats, 'k');
+    const twice = [...told.values()].filter((n) => n > 1).length;
+    return { acked, sentAtKill, doneS, told: told.size, twice, ...figures(stats) };
   });
 }
 
@@ -163,8 +198,9 @@ async function main() {
   console.log(
     `\n# fleet: D3_MAX_RPS=${maxRps}, ${closes} closes offered at once, fake D3 answers in 100 ms, built app, Node ${process.version}`,
   );
-  const rows = [await drainRun('one instance (sqlite)', 1, (i) => `sqlite://${join(dir, `one-${i}.sqlite`)}`)];
-  rows.push(await drainRun(`${instances} instances, one Redis`, instances, () => redis.url));
+  const proc = startFakesProcess();
+  const rows = [await drainRun(proc, 'one instance (sqlite)', 1, (i) => `sqlite://${join(dir, `one-${i}.sqlite`)}`)];
+  rows.push(await drainRun(proc, `${instances} instances, one Redis`, instances, () => redis.url));
   const L = [
     '| Run | Acked | D3 close calls | Distinct incidents | D3 calls, max in a sliding 1 s | Drain (close calls/s) | Drain % of D3_MAX_RPS |',
     '|---|--:|--:|--:|--:|--:|--:|',
@@ -173,7 +209,8 @@ async function main() {
         `| ${r.label} | ${r.acked} | ${r.closeCalls} | ${r.distinctIncidents} | ${r.maxPerSlidingSecond} | ${f1(r.drainPerS)} | ${f1(r.drainPct)}% |`,
     ),
   ];
-  const k = await killRun(redis.url);
+  const k = await killRun(proc, redis.url);
+  proc.stop();
   L.push(
     '',
     `SIGKILL of one of ${instances} instances ${killAfterMs / 1000} s after ${k.acked} closes were acknowledged (${k.sentAtKill} had reached D3): ` +

@@ -56,12 +56,14 @@ export function createRetrier(o: RetryOptions) {
     for (let attempt = 1; ; attempt++) {
       let started = now();
       try {
+        // The durable queue records "attempted" before the first close can leave (close-queue.ts). It is
+        // written before the wait for a slot, not after: a store write between the slot and the send would
+        // make arrivals at D3 uneven (and could bunch them past D3_MAX_RPS) whenever the store is slow.
+        if (call === 'close' && run.firstSentAt === undefined) await run.cmd.beforeFirstSend?.();
         await o.limiter.acquire();
         if (call === 'close') {
           // Once the incident's lock is lost another request may be closing it: send nothing more.
           if (run.cmd.signal?.aborted) throw new CloseError('lock_lost', { reason: 'lock lost before a close' });
-          // The durable queue records "attempted" before the first close can leave (close-queue.ts).
-          if (run.firstSentAt === undefined) await run.cmd.beforeFirstSend?.();
           run.firstSentAt ??= wallNow();
         }
         started = now();

@@ -24,7 +24,7 @@ export interface CloseRequest {
 
 /** A close run from the durable queue: stored before it waits for D3, finished by whoever holds its claim. */
 export interface QueuedRun {
-  /** Records the close as attempted, before the first close POST leaves. */
+  /** Records the close as attempted, before it waits for its first D3 slot. */
   beforeFirstSend(): Promise<void>;
   /** An earlier owner may have sent the close: D3's state decides first (d3/gateway.ts). */
   attemptedAt?: number;

@@ -28,8 +28,8 @@ const claimKey = (id: string) => `queue:${id}`;
  * Acknowledged closes are stored before they wait for a D3 slot, and removed once finished. Each runs
  * under a claim (a lock renewed every third of its TTL) naming its instance. When the instance dies,
  * the claim lapses and another instance (Redis), or the restart (sqlite), takes the close over and tells
- * the analyst. "Attempted" is stored before the close can leave, so a taken-over close that may have
- * reached D3 is judged by D3's state (gateway.ts) instead of being sent again. A graceful stop hands
+ * the analyst. "Attempted" is stored before the close waits for its D3 slot, so a taken-over close that
+ * may have reached D3 is judged by D3's state (gateway.ts) first, never blindly sent again. A graceful stop hands
  * the closes that have not left yet over: their entries stay, unclaimed.
  */
 export function createCloseQueue(deps: CloseQueueDeps) {

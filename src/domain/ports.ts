@@ -34,7 +34,7 @@ export interface CloseCommand {
    * no evidence that this request closed it.
    */
   closedRecently?: boolean;
-  /** Awaited once before the first close POST leaves: the durable queue records the attempt. */
+  /** Awaited before the first close waits for its D3 slot: the durable queue records the attempt. */
   beforeFirstSend?: () => Promise<void>;
   /**
    * Wall-clock time an earlier owner recorded the close as attempted (it may have reached D3): the
@@ -142,7 +142,7 @@ export interface QueuedClose {
   responseUrl?: string;
   /** Epoch ms of the Slack request. */
   createdAt: number;
-  /** Epoch ms its close was about to leave for D3: whoever takes it over checks D3's state first. */
+  /** Epoch ms its close began to wait for a D3 slot (it may have left since): a taker-over reads D3's state first. */
   attemptedAt?: number;
 }
 
