@@ -191,8 +191,9 @@ async function killRun(proc: FakesProc, redisUrl: string) {
 
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
 
-async function main() {
-  if (!process.env.BENCH_SKIP_BUILD) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+async function main(o: { build?: boolean } = {}) {
+  if ((o.build ?? true) && !process.env.BENCH_SKIP_BUILD)
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   const redis = await startRedis();
   if (!redis) throw new Error('bench:fleet needs redis-server');
   console.log(

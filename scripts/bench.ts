@@ -8,7 +8,7 @@
  *
  * Knobs (env): BENCH_RUN_MS (per open-loop run), BENCH_STORE_URL (main runs), BENCH_GROWTH_STORE_URL,
  * BENCH_GROWTH_CLOSURES, BENCH_GROWTH_RATE, BENCH_SKIP_BUILD=1, and for investigating: BENCH_ONLY (comma
- * list of bare, 50, 200, 500, concurrency, slow, growth; prints per-second ack timelines, keeps the app
+ * list of bare, 50, 200, 500, concurrency, slow, growth, fleet; prints per-second ack timelines, keeps the app
  * logs, writes no table) and BENCH_NODE_ARGS (extra node flags for the app, e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
@@ -20,6 +20,7 @@ import { ModuleKind, ScriptTarget, transpileModule } from 'typescript';
 import { defaultUserMap, harnessEnv, signingSecret } from '../test/support/harness.ts';
 import { type RedisServer, startRedis } from '../test/support/redis.ts';
 import type { FakeStats, FakesReply, FakesRequest } from './bench-fakes.ts';
+import { benchFleet } from './bench-fleet.ts';
 import {
   ackStats,
   bodyMaker,
@@ -457,6 +458,7 @@ async function main(): Promise<void> {
     if (runs('slow')) await benchOurs(fakes, slowRun());
     if (runs('growth')) await benchGrowth(fakes);
     await fakes.stop();
+    if (runs('fleet')) await benchFleet({ build: false });
     console.log(`(BENCH_ONLY=${only.join(',')}: no table written; app logs kept in ${dir})`);
     return;
   }
@@ -473,9 +475,11 @@ async function main(): Promise<void> {
   console.log('\n# close-incident, RSS over many closures');
   const growth = await benchGrowth(fakes);
   await fakes.stop();
+  // Several instances on one Redis, one D3 budget (scripts/bench-fleet.ts; also `npm run bench:fleet`).
+  const fleet = await benchFleet({ build: false });
 
   const wallS = (performance.now() - wallStart) / 1000;
-  const md = markdown({ bare, ours, slow, growth, envLine, wallS, buildS });
+  const md = `${markdown({ bare, ours, slow, growth, envLine, wallS, buildS })}\n${fleet}\n`;
   mkdirSync(join(root, 'bench'), { recursive: true });
   writeFileSync(join(root, 'bench/results.md'), md);
   console.log(`\n${md}`);
