@@ -59,7 +59,8 @@ export function createRetrier(o: RetryOptions) {
         // The durable queue records "attempted" before the first close can leave (close-queue.ts). It is
         // written before the wait for a slot, not after: a store write between the slot and the send would
         // make arrivals at D3 uneven (and could bunch them past D3_MAX_RPS) whenever the store is slow.
-        if (call === 'close' && run.firstSentAt === undefined) await run.cmd.beforeFirstSend?.();
+        const record = call === 'close' && run.firstSentAt === undefined ? run.cmd.beforeFirstSend : undefined;
+        if (record) await record();
         await o.limiter.acquire();
         if (call === 'close') {
           // Once the incident's lock is lost another request may be closing it: send nothing more.

@@ -6,7 +6,7 @@ import type { QueuedClose, Store } from './ports.ts';
 import type { Outcome } from './types.ts';
 
 export interface CloseQueueDeps {
-  store: Pick<Store, 'queue' | 'locks'>;
+  store: Pick<Store, 'queue' | 'locks' | 'outbox'>;
   /** The close use case (close-incident.ts). */
   closeIncident(req: CloseRequest): Promise<Outcome>;
   /** Tells the analyst the outcome of a close this instance took over (response_url, else a DM). */
@@ -115,6 +115,11 @@ export function createCloseQueue(deps: CloseQueueDeps) {
       log.warn({ err: e }, 'queued closes not listed; retrying at the next interval');
       return [];
     });
+    // A close whose closure D3 confirmed is in the outbox (its summary is the replay's to post): D3 is
+    // not asked again, the analyst is only told.
+    const confirmed = new Map(
+      entries.length === 0 ? [] : (await store.outbox.list().catch(() => [])).map((p) => [p.id, p] as const),
+    );
     for (const listed of entries) {
       if (stopping || running.has(listed.id)) continue;
       const claim = await store.locks.acquire(claimKey(listed.id), instanceId, deps.claimTtlMs).catch(() => undefined);
@@ -127,6 +132,13 @@ export function createCloseQueue(deps: CloseQueueDeps) {
       }
       taken++;
       const { request } = entry;
+      const pending = confirmed.get(entry.id);
+      if (pending) {
+        await deps.tell(entry, { ok: true, closure: pending.closure, d3Username: pending.d3Username });
+        await store.queue.remove(entry.id).catch(() => {});
+        await store.locks.release(claimKey(entry.id), instanceId).catch(() => {});
+        continue;
+      }
       log.info(
         { requestId: entry.id, incident: request.incidentNumber, attempted: entry.attemptedAt !== undefined },
         'taking over a queued close its instance left',
