@@ -22,7 +22,7 @@ const closes = 100;
 const number = (i: number) => `20261201-${i}`;
 
 /**
- * 100 closes acknowledged ("Closing…") and waiting for D3 slots (D3_MAX_RPS=10) when their instance is
+ * 100 closes acknowledged ("Closing…") and waiting for D3 slots (D3_MAX_RPS=20) when their instance is
  * SIGKILLed: a restart (sqlite) or the other instance (Redis) finishes every one, with one close call
  * each at D3 and one outcome each on the analyst's response_url.
  */
@@ -45,7 +45,7 @@ describe('acknowledged closes survive their instance', () => {
       d3Url: d3.url,
       slackApiUrl: slack.apiUrl,
       userMapFile,
-      D3_MAX_RPS: '10',
+      D3_MAX_RPS: '20',
       OUTBOX_INTERVAL_MS: '300',
       OUTBOX_CLAIM_TTL_MS: '1500',
     });
@@ -89,7 +89,7 @@ describe('acknowledged closes survive their instance', () => {
   async function expectAllFinished() {
     await slack.waitFor(
       () => Array.from({ length: closes }, (_, i) => slack.responses(`r${i}`).length).every((n) => n >= 1),
-      40_000,
+      80_000,
     );
     await new Promise((r) => setTimeout(r, 1_000)); // room for a second call or outcome to show
     const incidents = d3.closeCalls().map((c) => (c.body as { CommandParams: Record<string, string> }).CommandParams);
@@ -115,7 +115,7 @@ describe('acknowledged closes survive their instance', () => {
 
     await start();
     await expectAllFinished();
-  }, 90_000);
+  }, 150_000);
 
   it('sqlite: a graceful stop hands the waiting closes over, says so, and the restart finishes them', async () => {
     env.STORE_URL = `sqlite://${join(dir, 'h.sqlite')}`;
@@ -132,12 +132,12 @@ describe('acknowledged closes survive their instance', () => {
     expect(handed.length).toBeGreaterThan(closes / 2);
 
     await start();
-    await slack.waitFor(() => d3.closeCalls().length === closes, 40_000);
+    await slack.waitFor(() => d3.closeCalls().length === closes, 80_000);
     await slack.waitFor(() => handed.every((i) => slack.responses(`r${i}`).length === 2), 10_000);
     await new Promise((r) => setTimeout(r, 1_000));
     expect(d3.closeCalls()).toHaveLength(closes);
     for (const i of handed) expect(JSON.stringify(slack.responses(`r${i}`)[1])).toContain(`Closed ${number(i)} in D3`);
-  }, 90_000);
+  }, 150_000);
 
   it.skipIf(!redisAvailable())(
     'Redis: the other instance takes over all 100 after a SIGKILL, one close call and one outcome each',
@@ -159,6 +159,6 @@ describe('acknowledged closes survive their instance', () => {
       await expectAllFinished();
       expect(other.logs()).toContain('taking over a queued close');
     },
-    90_000,
+    150_000,
   );
 });
