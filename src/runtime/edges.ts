@@ -1,6 +1,7 @@
 import { WebClient } from '@slack/web-api';
 import type { Config } from '../config.ts';
 import { createD3Client } from '../d3/client.ts';
+import { connectFleetLimiter } from '../d3/fleet-limit.ts';
 import { createD3Gateway } from '../d3/gateway.ts';
 import { createRateLimiter } from '../d3/rate-limit.ts';
 import { loadUserMap } from '../identity/user-map.ts';
@@ -21,7 +22,15 @@ export async function connectEdges(config: Config, opts: RuntimeOptions, log: Lo
   const userMap = loadUserMap(config.userMapFile);
   const store = await createStore(config.storeUrl, { log });
 
-  const limiter = createRateLimiter({ maxRps: config.d3.maxRps, queueMax: config.d3.queueMax });
+  // On Redis, D3_MAX_RPS is the whole fleet's budget, kept in Redis; on one instance, this process's.
+  const budget = { maxRps: config.d3.maxRps, queueMax: config.d3.queueMax };
+  const fleet = /^rediss?:\/\//.test(config.storeUrl)
+    ? await connectFleetLimiter(config.storeUrl, {
+        ...budget,
+        onError: (e) => log.warn({ err: String(e) }, 'fleet D3 budget (Redis) unreadable; close not sent yet'),
+      })
+    : undefined;
+  const limiter = fleet?.limiter ?? createRateLimiter(budget);
   const d3 = createD3Gateway({
     client: createD3Client({ ...config.d3, dispatcher: opts.d3Dispatcher }),
     limiter,
@@ -53,6 +62,8 @@ export async function connectEdges(config: Config, opts: RuntimeOptions, log: Lo
     userMap,
     store,
     d3,
+    limiter,
+    fleetLimiter: fleet,
     slack,
     /** The Web API client for calls of the surfaces (channel names, permalinks, App Home). */
     web,
