@@ -47,7 +47,9 @@ describe('acknowledged closes survive their instance', () => {
       userMapFile,
       D3_MAX_RPS: '20',
       OUTBOX_INTERVAL_MS: '300',
-      OUTBOX_CLAIM_TTL_MS: '1500',
+      // Long enough that a loaded machine's event-loop stalls never let a live claim lapse (renewed every
+      // 2 s); a dead instance's claims still lapse well inside the test (sqlite's die with the process).
+      OUTBOX_CLAIM_TTL_MS: '6000',
     });
   });
   afterEach(async () => {
