@@ -19,6 +19,7 @@ import { createChannelDirectory } from '../slack/channels.ts';
 import { createMetadataSealer } from '../slack/metadata.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
 import { createSurfaceCalls } from '../slack/surfaces.ts';
+import { trackAdmission } from './admission.ts';
 import type { Edges } from './edges.ts';
 import { trackClosures } from './lifecycle.ts';
 
@@ -78,13 +79,14 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
   const directory = createChannelDirectory(edges.web, log);
   if (config.surfaces.incidentChannelTemplate) directory.start();
   const routedSummaries = createRoutedSummaries(summaries, config.surfaces, directory);
+  const admission = trackAdmission(d3, config.d3.queueMax);
   // Tracked so a graceful stop can wait for closures under way, in HTTP and Socket Mode alike.
   const closures = trackClosures(
     createCloseIncident({
       rules: config.policy,
       resolveIdentity,
       isInAllowedGroup,
-      d3,
+      d3: admission.closer,
       store,
       summaries: routedSummaries,
       log,
@@ -103,8 +105,8 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     log,
     closeIncident: closures.closeIncident,
     acceptClose: createAcceptClose({
-      closeIncident: closures.closeIncident,
-      d3Busy: () => d3.queueDepth() >= config.d3.queueMax,
+      closeIncident: (req) => admission.admit(req, closures.closeIncident),
+      d3Busy: admission.busy,
       recordRefusal,
     }),
     refusedOutsider: createOriginGate({ installation: edges.installation, recordRefusal, newRequestId }),
