@@ -1,8 +1,9 @@
-import { App, type Receiver } from '@slack/bolt';
+import type { Receiver } from '@slack/bolt';
 import type { Config } from './config.ts';
 import type { ListenerDeps } from './listeners/deps.ts';
 import { registerListeners } from './listeners/index.ts';
 import { boltLogger, type Log } from './log.ts';
+import { App } from './slack/bolt.ts';
 import { unexpectedErrorText } from './slack/render/messages.ts';
 import { slackCallTimeoutMs, timedFetch } from './slack/timed-fetch.ts';
 

@@ -1,5 +1,6 @@
-import { type Logger as BoltLogger, LogLevel } from '@slack/bolt';
+import type { Logger as BoltLogger } from '@slack/bolt';
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { LogLevel } from './slack/bolt.ts';
 
 export type Log = Logger;
 
