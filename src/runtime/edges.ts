@@ -19,6 +19,19 @@ import type { RuntimeOptions } from './options.ts';
  * Slack (Web API clients, checked once with auth.test). New D3 commands or Slack calls are built here.
  */
 export async function connectEdges(config: Config, opts: RuntimeOptions, log: Log) {
+  const web = new WebClient(config.slack.botToken.reveal(), {
+    slackApiUrl: config.slack.apiUrl,
+    // Bounded: three tries of at most 8 s each (summaries have a client of their own: createSummaryClient).
+    timeout: opts.slackTimeoutMs ?? slackCallTimeoutMs,
+    retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 },
+    logger: undefined,
+  });
+  // auth.test goes out first and is awaited last: its round trip overlaps reading the user map and
+  // opening the store. Their errors still come first, as before (a bad user map is reported whatever the token).
+  const authed = web.auth.test().catch((e: unknown) => {
+    throw new Error(`Slack did not accept SLACK_BOT_TOKEN (auth.test: ${slackErrorOf(e)})`);
+  });
+  authed.catch(() => {});
   const userMap = loadUserMap(config.userMapFile);
   const store = await createStore(config.storeUrl, { log });
 
@@ -42,17 +55,8 @@ export async function connectEdges(config: Config, opts: RuntimeOptions, log: Lo
     log: log.child({ component: 'd3' }),
   });
 
-  const web = new WebClient(config.slack.botToken.reveal(), {
-    slackApiUrl: config.slack.apiUrl,
-    // Bounded: three tries of at most 8 s each (summaries have a client of their own: createSummaryClient).
-    timeout: opts.slackTimeoutMs ?? slackCallTimeoutMs,
-    retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 },
-    logger: undefined,
-  });
   const slack = createSlackWeb(web, store, log);
-  const auth = await web.auth.test().catch((e: unknown) => {
-    throw new Error(`Slack did not accept SLACK_BOT_TOKEN (auth.test: ${slackErrorOf(e)})`);
-  });
+  const auth = await authed;
   const summaryClient = createSummaryClient(
     config.slack.botToken.reveal(),
     config.slack.apiUrl,

@@ -24,6 +24,7 @@ import { createChannelDirectory } from '../slack/channels.ts';
 import { createMetadataSealer } from '../slack/metadata.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
 import { createSurfaceCalls } from '../slack/surfaces.ts';
+import { trackAdmission } from './admission.ts';
 import type { Edges } from './edges.ts';
 import { trackBulk, trackClosures } from './lifecycle.ts';
 import { queuedReply } from './queued.ts';
@@ -87,11 +88,12 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
   const directory = createChannelDirectory(edges.web, log);
   if (config.surfaces.incidentChannelTemplate) directory.start();
   const routedSummaries = createRoutedSummaries(summaries, config.surfaces, directory);
+  const admission = trackAdmission(d3, config.d3.queueMax);
   const closeNow = createCloseIncident({
     rules: config.policy,
     resolveIdentity,
     isInAllowedGroup,
-    d3,
+    d3: admission.closer,
     store,
     summaries: routedSummaries,
     log,
@@ -157,8 +159,8 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     log,
     closeIncident: closures.closeIncident,
     acceptClose: createAcceptClose({
-      closeIncident: closures.closeIncident,
-      d3Busy: () => d3.queueDepth() >= config.d3.queueMax,
+      closeIncident: (req) => admission.admit(req, closures.closeIncident),
+      d3Busy: admission.busy,
       recordRefusal,
     }),
     bulkMax: config.bulkMax,
@@ -166,7 +168,7 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     acceptBulkClose: createAcceptBulkClose({
       bulkClose,
       bulkMax: config.bulkMax,
-      d3Busy: () => d3.queueDepth() >= config.d3.queueMax,
+      d3Busy: admission.busy,
       recordRefusal,
     }),
     refusedOutsider: createOriginGate({ installation: edges.installation, recordRefusal, newRequestId }),
