@@ -20,6 +20,9 @@ export interface FakeStats {
   postTimes: number[];
   /** Replies sent to response_url, by what they told the analyst. */
   responses: { total: number; queueFull: number; other: number };
+  /** For the fleet bench: arrival of each close call and its incident, and every response_url text. */
+  d3Closes: Array<{ at: number; incident: string }>;
+  responseTexts: string[];
 }
 
 export type FakesReply =
@@ -49,6 +52,11 @@ function stats(): FakeStats {
   return {
     d3Times: (d3?.requests() ?? []).map((r) => r.at),
     d3CloseCalls: d3?.closeCalls().length ?? 0,
+    d3Closes: (d3?.closeCalls() ?? []).map((c) => ({
+      at: c.at,
+      incident: String((c.body as { CommandParams?: Record<string, unknown> })?.CommandParams?.['Incident Number']),
+    })),
+    responseTexts: (slack?.responses() ?? []).map((b) => String((b as { text?: unknown } | null)?.text ?? '')),
     postTimes: (slack?.calls('chat.postMessage') ?? []).map((c) => c.at),
     responses,
   };

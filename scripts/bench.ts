@@ -8,7 +8,7 @@
  *
  * Knobs (env): BENCH_RUN_MS (per open-loop run), BENCH_STORE_URL (main runs), BENCH_GROWTH_STORE_URL,
  * BENCH_GROWTH_CLOSURES, BENCH_GROWTH_RATE, BENCH_SKIP_BUILD=1, and for investigating: BENCH_ONLY (comma
- * list of bare, 50, 200, 500, concurrency, slow, growth, bulk; prints per-second ack timelines, keeps the app
+ * list of bare, 50, 200, 500, concurrency, slow, growth, bulk, fleet; prints per-second ack timelines, keeps the app
  * logs, writes no table) and BENCH_NODE_ARGS (extra node flags for the app, e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
@@ -21,6 +21,7 @@ import { defaultUserMap, harnessEnv, signingSecret } from '../test/support/harne
 import { type RedisServer, startRedis } from '../test/support/redis.ts';
 import { benchBulk } from './bench-bulk.ts';
 import type { FakeStats, FakesReply, FakesRequest } from './bench-fakes.ts';
+import { benchFleet } from './bench-fleet.ts';
 import {
   ackStats,
   bodyMaker,
@@ -459,6 +460,7 @@ async function main(): Promise<void> {
     if (runs('growth')) await benchGrowth(fakes);
     if (runs('bulk')) console.log(await benchBulk());
     await fakes.stop();
+    if (runs('fleet')) await benchFleet({ build: false });
     console.log(`(BENCH_ONLY=${only.join(',')}: no table written; app logs kept in ${dir})`);
     return;
   }
@@ -477,9 +479,11 @@ async function main(): Promise<void> {
   await fakes.stop();
   console.log('\n# close-incident, 100 incidents in one command (scripts/bench-bulk.ts)');
   const bulk = await benchBulk();
+  // Several instances on one Redis, one D3 budget (scripts/bench-fleet.ts; also `npm run bench:fleet`).
+  const fleet = await benchFleet({ build: false });
 
   const wallS = (performance.now() - wallStart) / 1000;
-  const md = `${markdown({ bare, ours, slow, growth, envLine, wallS, buildS })}\n${bulk}`;
+  const md = `${markdown({ bare, ours, slow, growth, envLine, wallS, buildS })}\n${bulk}\n${fleet}\n`;
   mkdirSync(join(root, 'bench'), { recursive: true });
   writeFileSync(join(root, 'bench/results.md'), md);
   console.log(`\n${md}`);

@@ -1,8 +1,9 @@
-import { App, type Receiver } from '@slack/bolt';
+import type { Receiver } from '@slack/bolt';
 import type { Config } from './config.ts';
 import type { ListenerDeps } from './listeners/deps.ts';
 import { registerListeners } from './listeners/index.ts';
 import { boltLogger, type Log } from './log.ts';
+import { App } from './slack/bolt.ts';
 import { unexpectedErrorText } from './slack/render/messages.ts';
 import { slackCallTimeoutMs, timedFetch } from './slack/timed-fetch.ts';
 
@@ -31,6 +32,9 @@ export function createApp(
     botId: bot.botId,
     botUserId: bot.botUserId,
     logger: boltLogger(deps.log),
+    // No listener keeps conversation state; Bolt's default in-memory store would look every event up
+    // and build a rejected Promise with an Error (a stack trace) for each miss, on the ack path.
+    convoStore: false,
     // Every call Bolt makes for a listener is bounded: the client's (views.open; one retry, a trigger
     // expires in 3 s anyway; a 429 fails at once rather than sleeping out Retry-After) and respond()'s
     // POST to the response_url, which goes through `fetch`.

@@ -1,5 +1,6 @@
-import { type Logger as BoltLogger, LogLevel } from '@slack/bolt';
+import type { Logger as BoltLogger } from '@slack/bolt';
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { LogLevel } from './slack/bolt.ts';
 
 export type Log = Logger;
 
@@ -37,7 +38,10 @@ export function boltLogger(log: Log): BoltLogger {
   let level = LogLevel.INFO;
   const text = (msg: unknown[]) => msg.map((m) => (m instanceof Error ? m.message : String(m))).join(' ');
   return {
-    debug: (...m) => child.debug(text(m)),
+    // Bolt calls debug() on every event; the line is built only when it would be written.
+    debug: (...m) => {
+      if (child.isLevelEnabled('debug')) child.debug(text(m));
+    },
     info: (...m) => child.info(text(m)),
     warn: (...m) => child.warn(text(m)),
     error: (...m) => child.error(text(m)),

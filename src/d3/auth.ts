@@ -1,4 +1,3 @@
-import { SignJWT } from 'jose';
 import type { Secret } from '../config.ts';
 
 /**
@@ -47,6 +46,8 @@ export async function signD3Body(
   o: Pick<D3JwtSettings, 'claims' | 'ttlS'>,
   now = Date.now(),
 ): Promise<string> {
+  // Loaded on the first signed request: jose is 47 modules that key-mode start-ups never need.
+  const { SignJWT } = await import('jose');
   const jwt = new SignJWT({ ...o.claims, ...(body as Record<string, unknown>) }).setProtectedHeader({
     alg: 'HS256',
     typ: 'JWT',

@@ -57,7 +57,7 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     random: o.random ?? Math.random,
     backoffBaseMs: o.backoffBaseMs ?? 250,
     backoffCapMs: o.backoffCapMs ?? 8_000,
-    stopped: () => destroyed,
+    stopped: () => destroyed || o.limiter.isClosed(),
   });
 
   const stateOf = (run: Run) =>
@@ -130,15 +130,19 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     const { cmd } = run;
     const ctx = { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber };
     let unknown: CloseError | undefined;
+    // Taken over from an instance that may have sent the close: as after a lost reply, the state decides.
+    let resumed = cmd.attemptedAt !== undefined;
     for (let sends = 1; ; sends++) {
       let closure: Closure | undefined;
       try {
+        if (resumed) throw new CloseError('d3_outcome_unknown', { reason: 'taken over after its instance stopped' });
         closure = await (sends === 1 && first ? first() : withRetries('close', run, () => o.client.close(cmd)));
       } catch (e) {
         if (unknown && isCloseError(e) && !unknownOf(e) && e.code !== 'lock_lost') return afterResend(run, e, unknown);
         unknown = unknownOf(e);
         if (!unknown) throw e;
       }
+      resumed = false;
       if (closure && !closure.alreadyClosed) return closure;
       if (closure && !unknown) return enrich(cmd, closure);
       let state: IncidentState;
@@ -171,7 +175,7 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
       { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, noteLength: cmd.note.length },
       'closing incident in D3',
     );
-    return close({ cmd, deadline: now() + o.retryDeadlineMs });
+    return close({ cmd, deadline: now() + o.retryDeadlineMs, firstSentAt: cmd.attemptedAt });
   };
   const bulk = createBulkCloser({
     command: o.closeCommand ?? 'CloseIncident',

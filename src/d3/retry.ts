@@ -56,6 +56,11 @@ export function createRetrier(o: RetryOptions) {
     for (let attempt = 1; ; attempt++) {
       let started = now();
       try {
+        // The durable queue records "attempted" before the first close can leave (close-queue.ts). It is
+        // written before the wait for a slot, not after: a store write between the slot and the send would
+        // make arrivals at D3 uneven (and could bunch them past D3_MAX_RPS) whenever the store is slow.
+        const record = call === 'close' && run.firstSentAt === undefined ? run.cmd.beforeFirstSend : undefined;
+        if (record) await record();
         await o.limiter.acquire();
         if (call === 'close') {
           // Once the incident's lock is lost another request may be closing it: send nothing more.

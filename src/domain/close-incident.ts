@@ -25,6 +25,22 @@ export interface CloseRequest {
   disposition?: string;
   /** A command's note may begin with a short form (`fp: benign scanner`). */
   noteMayName?: boolean;
+  /** The command's response_url, kept with a queued close so whoever finishes it can answer there. */
+  responseUrl?: string;
+  /** Set by the durable queue (close-queue.ts). */
+  queued?: QueuedRun;
+}
+
+/** A close run from the durable queue: stored before it waits for D3, finished by whoever holds its claim. */
+export interface QueuedRun {
+  /** Records the close as attempted, before it waits for its first D3 slot. */
+  beforeFirstSend(): Promise<void>;
+  /** An earlier owner may have sent the close: D3's state decides first (d3/gateway.ts). */
+  attemptedAt?: number;
+  /** Taken over from an instance that stopped: the incident lock it left under this request's name is ours. */
+  resumed: boolean;
+  /** Aborted when the queue claim is lost: another instance took the close over. */
+  signal: AbortSignal;
 }
 
 export interface CloseDeps {
@@ -98,14 +114,20 @@ export function createCloseIncident(deps: CloseDeps) {
     // The holder names this request, not just the user, so a lapsed lock is never released by its old owner.
     const holder = `${req.slackUserId}/${req.requestId}`;
     const lock = await deps.store.locks.acquire(lockKey, holder, deps.lockTtlMs);
-    if (!lock.acquired) {
+    // A taken-over close holds the queue claim, so the lock its dead instance left in this request's name is ours.
+    const inherited =
+      !lock.acquired && req.queued?.resumed && lock.holder === holder
+        ? await deps.store.locks.extend(lockKey, holder, deps.lockTtlMs)
+        : false;
+    if (!lock.acquired && !inherited) {
       await audit('refused', identity, 'close_in_progress');
       return { ok: false, error: new CloseError('close_in_progress', { holder: lock.holder.split('/')[0] }) };
     }
     const held = keepLock(deps.store.locks, lockKey, holder, deps.lockTtlMs, log);
     try {
       const ahead = { read, disposition: chosen.disposition };
-      return await closeHoldingLock(deps, req, identity, audit, log, held.signal, ahead);
+      const signal = req.queued ? AbortSignal.any([held.signal, req.queued.signal]) : held.signal;
+      return await closeHoldingLock(deps, req, identity, audit, log, signal, ahead);
     } finally {
       held.stop();
       await deps.store.locks.release(lockKey, holder).catch((e) => log.warn({ err: e }, 'lock release failed'));
@@ -157,7 +179,7 @@ async function closeHoldingLock(
   // Without the store's answer, assume the worst: a closed state is then reported, never credited.
   const closedRecently = await deps.store.cache
     .get<string>(SEEN_CLOSED, seenKey)
-    .then((v) => v !== undefined)
+    .then((v) => v !== undefined && v !== req.requestId)
     .catch(() => true);
   const sawClosed = () =>
     deps.store.cache
@@ -177,6 +199,7 @@ async function closeHoldingLock(
       ...(identity.displayName && { displayName: identity.displayName }),
       signal,
       closedRecently,
+      ...(req.queued && { beforeFirstSend: req.queued.beforeFirstSend, attemptedAt: req.queued.attemptedAt }),
     });
   } catch (e) {
     const error = isCloseError(e) ? e : new CloseError('internal', {}, { cause: e });

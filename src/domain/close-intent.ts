@@ -34,7 +34,7 @@ export type IntentVerdict = PendingSummary | 'drop' | 'later';
  * store unreadable → later.
  */
 export function createIntentResolver(deps: {
-  store: Pick<Store, 'locks' | 'outbox' | 'audit'>;
+  store: Pick<Store, 'locks' | 'outbox' | 'audit' | 'queue'>;
   d3: Pick<D3Gateway, 'confirmClosure'>;
   /** The settled attempt is put on record: the close that died with its process wrote none. */
   auditTrail?: AuditTrail;
@@ -42,6 +42,8 @@ export function createIntentResolver(deps: {
   log: Log;
 }) {
   return async (p: PendingSummary): Promise<IntentVerdict> => {
+    // While its close is in the durable queue (close-queue.ts), the queue finishes it: not ours to settle.
+    if (await deps.store.queue.get(p.id).catch(() => 'unknown' as const)) return 'later';
     const key = incidentLockKey(p.closure.incidentNumber);
     // Named after the analyst whose close this settles: a close of the incident meanwhile is told who holds it.
     const holder = `${p.slackUserId}/replay-${p.id}`;

@@ -24,6 +24,7 @@ export type CloseErrorCode =
   | 'duplicate_request'
   | 'queue_full'
   | 'bulk_too_many'
+  | 'close_handed_over'
   // D3
   | 'd3_rejected'
   | 'd3_bad_request'

@@ -35,6 +35,13 @@ export interface CloseCommand {
    * no evidence that this request closed it.
    */
   closedRecently?: boolean;
+  /** Awaited before the first close waits for its D3 slot: the durable queue records the attempt. */
+  beforeFirstSend?: () => Promise<void>;
+  /**
+   * Wall-clock time an earlier owner recorded the close as attempted (it may have reached D3): the
+   * incident's state is read first and a closed state judged with this as the first call's time.
+   */
+  attemptedAt?: number;
 }
 
 /** The incident as getIncidentStaticField reports it. */
@@ -143,6 +150,36 @@ export interface Outbox {
   list(): Promise<PendingSummary[]>;
 }
 
+/**
+ * A close acknowledged to the analyst ("Closing…") and not finished yet, kept so that another instance
+ * (Redis) or the restart (sqlite) finishes it when its instance dies (domain/close-queue.ts).
+ */
+export interface QueuedClose {
+  /** The request id, also the closure's id. */
+  id: string;
+  request: {
+    requestId: string;
+    slackUserId: string;
+    slackTeamId?: string;
+    channelId: string;
+    incidentNumber: string;
+    note: string;
+  };
+  /** Where the outcome goes while Slack accepts it (30 minutes); a DM after that or without one. */
+  responseUrl?: string;
+  /** Epoch ms of the Slack request. */
+  createdAt: number;
+  /** Epoch ms its close began to wait for a D3 slot (it may have left since): a taker-over reads D3's state first. */
+  attemptedAt?: number;
+}
+
+export interface CloseQueueStore {
+  put(entry: QueuedClose): Promise<void>;
+  get(id: string): Promise<QueuedClose | undefined>;
+  remove(id: string): Promise<void>;
+  list(): Promise<QueuedClose[]>;
+}
+
 export interface AuditStore {
   append(rec: AuditRecord): Promise<void>;
   /** Newest first. */
@@ -178,6 +215,8 @@ export interface Overrides {
 export interface Store extends Dedupe {
   locks: Locks;
   outbox: Outbox;
+  /** Acknowledged closes not finished yet (claimed through `locks`, key `queue:<id>`). */
+  queue: CloseQueueStore;
   audit: AuditStore;
   cache: Cache;
   overrides: Overrides;

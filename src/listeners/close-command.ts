@@ -78,6 +78,7 @@ export const closeCommand =
           slackTeamId: command.team_id,
           channelId: command.channel_id,
           noteMayName: true,
+          responseUrl: command.response_url,
         };
         if (deps.confirmBeforeClose) {
           await ack();

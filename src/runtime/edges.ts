@@ -1,6 +1,7 @@
 import { WebClient } from '@slack/web-api';
 import type { Config } from '../config.ts';
 import { createD3Client } from '../d3/client.ts';
+import { connectFleetLimiter } from '../d3/fleet-limit.ts';
 import { createD3Gateway } from '../d3/gateway.ts';
 import { createRateLimiter } from '../d3/rate-limit.ts';
 import { loadUserMap } from '../identity/user-map.ts';
@@ -18,10 +19,31 @@ import type { RuntimeOptions } from './options.ts';
  * Slack (Web API clients, checked once with auth.test). New D3 commands or Slack calls are built here.
  */
 export async function connectEdges(config: Config, opts: RuntimeOptions, log: Log) {
+  const web = new WebClient(config.slack.botToken.reveal(), {
+    slackApiUrl: config.slack.apiUrl,
+    // Bounded: three tries of at most 8 s each (summaries have a client of their own: createSummaryClient).
+    timeout: opts.slackTimeoutMs ?? slackCallTimeoutMs,
+    retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 },
+    logger: undefined,
+  });
+  // auth.test goes out first and is awaited last: its round trip overlaps reading the user map and
+  // opening the store. Their errors still come first, as before (a bad user map is reported whatever the token).
+  const authed = web.auth.test().catch((e: unknown) => {
+    throw new Error(`Slack did not accept SLACK_BOT_TOKEN (auth.test: ${slackErrorOf(e)})`);
+  });
+  authed.catch(() => {});
   const userMap = loadUserMap(config.userMapFile);
   const store = await createStore(config.storeUrl, { log });
 
-  const limiter = createRateLimiter({ maxRps: config.d3.maxRps, queueMax: config.d3.queueMax });
+  // On Redis, D3_MAX_RPS is the whole fleet's budget, kept in Redis; on one instance, this process's.
+  const budget = { maxRps: config.d3.maxRps, queueMax: config.d3.queueMax };
+  const fleet = /^rediss?:\/\//.test(config.storeUrl)
+    ? await connectFleetLimiter(config.storeUrl, {
+        ...budget,
+        onError: (e) => log.warn({ err: String(e) }, 'fleet D3 budget (Redis) unreadable; close not sent yet'),
+      })
+    : undefined;
+  const limiter = fleet?.limiter ?? createRateLimiter(budget);
   const d3 = createD3Gateway({
     client: createD3Client({ ...config.d3, dispatcher: opts.d3Dispatcher }),
     limiter,
@@ -33,17 +55,8 @@ export async function connectEdges(config: Config, opts: RuntimeOptions, log: Lo
     log: log.child({ component: 'd3' }),
   });
 
-  const web = new WebClient(config.slack.botToken.reveal(), {
-    slackApiUrl: config.slack.apiUrl,
-    // Bounded: three tries of at most 8 s each (summaries have a client of their own: createSummaryClient).
-    timeout: opts.slackTimeoutMs ?? slackCallTimeoutMs,
-    retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 },
-    logger: undefined,
-  });
   const slack = createSlackWeb(web, store, log);
-  const auth = await web.auth.test().catch((e: unknown) => {
-    throw new Error(`Slack did not accept SLACK_BOT_TOKEN (auth.test: ${slackErrorOf(e)})`);
-  });
+  const auth = await authed;
   const summaryClient = createSummaryClient(
     config.slack.botToken.reveal(),
     config.slack.apiUrl,
@@ -53,6 +66,8 @@ export async function connectEdges(config: Config, opts: RuntimeOptions, log: Lo
     userMap,
     store,
     d3,
+    limiter,
+    fleetLimiter: fleet,
     slack,
     /** The Web API client for calls of the surfaces (channel names, permalinks, App Home). */
     web,

@@ -14,7 +14,7 @@ export type { Running, RuntimeOptions } from './options.ts';
 export async function startBot(config: Config, opts: RuntimeOptions = {}): Promise<Running> {
   const log = opts.log ?? createLog(config.logLevel);
   const edges = await connectEdges(config, opts, log);
-  const { deps, summaries, metrics, closures } = wireUseCases(config, edges, log);
+  const { deps, summaries, metrics, closures, queue } = wireUseCases(config, edges, log);
 
   let ready = false;
   const { http, socket, slackConnected } = createReceivers(config, opts, {
@@ -33,6 +33,7 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
   await app.start();
   ready = true;
   summaries.start(config.outbox.intervalMs);
+  queue.startTakingOver(config.outbox.intervalMs);
   const mode = socket ? 'socket' : 'http';
   log.info({ port: http.port, mode, store: config.storeUrl.split(':')[0] }, 'close-incident ready');
 
@@ -47,14 +48,18 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
         timeoutMs: config.shutdownTimeoutMs,
         log,
         inFlight: closures.inFlight,
-        stopReplay: () => summaries.stop(),
+        // Closes still waiting for D3 are handed over (left stored, unclaimed), not abandoned.
+        stopReplay: async () => void (await Promise.all([summaries.stop(), queue.handOver()])),
         // Socket Mode: the WebSocket closes first; the HTTP server (probes, or Slack in HTTP mode) drains.
         stopTaking: async () => {
           if (socket) await app.stop();
         },
         stopHttp: (left) => http.stop(left),
         stopD3: () => edges.d3.destroy(),
-        closeStore: () => edges.store.close(),
+        closeStore: async () => {
+          await edges.store.close();
+          await edges.fleetLimiter?.disconnect();
+        },
       });
     },
   };

@@ -1,6 +1,7 @@
-import { type App, SocketModeReceiver } from '@slack/bolt';
+import type { App } from '@slack/bolt';
 import type { Config } from '../config.ts';
 import type { Log } from '../log.ts';
+import { SocketModeReceiver } from '../slack/bolt.ts';
 import { type Route, SlackHttpReceiver } from '../slack/http-receiver.ts';
 import { slackCallTimeoutMs } from '../slack/timed-fetch.ts';
 import type { RuntimeOptions } from './options.ts';

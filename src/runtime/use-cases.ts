@@ -6,6 +6,7 @@ import { createBulkClose } from '../domain/bulk-close.ts';
 import { createAcceptBulkClose } from '../domain/bulk-items.ts';
 import { createCloseIncident, createRefusalRecorder } from '../domain/close-incident.ts';
 import { createIntentResolver } from '../domain/close-intent.ts';
+import { createCloseQueue } from '../domain/close-queue.ts';
 import { createHistory } from '../domain/history.ts';
 import { createHomeData } from '../domain/home.ts';
 import { findIncidentNumbers } from '../domain/incident-refs.ts';
@@ -23,8 +24,10 @@ import { createChannelDirectory } from '../slack/channels.ts';
 import { createMetadataSealer } from '../slack/metadata.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
 import { createSurfaceCalls } from '../slack/surfaces.ts';
+import { trackAdmission } from './admission.ts';
 import type { Edges } from './edges.ts';
 import { trackBulk, trackClosures } from './lifecycle.ts';
+import { queuedReply } from './queued.ts';
 
 /**
  * The use cases over the edges, and what the listeners get (ListenerDeps). A new surface (a shortcut,
@@ -85,28 +88,42 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
   const directory = createChannelDirectory(edges.web, log);
   if (config.surfaces.incidentChannelTemplate) directory.start();
   const routedSummaries = createRoutedSummaries(summaries, config.surfaces, directory);
+  const admission = trackAdmission(d3, config.d3.queueMax);
+  const closeNow = createCloseIncident({
+    rules: config.policy,
+    resolveIdentity,
+    isInAllowedGroup,
+    d3: admission.closer,
+    store,
+    summaries: routedSummaries,
+    log,
+    observe: metrics.observeClose,
+    auditTrail,
+    lockTtlMs: incidentLockTtlMs,
+    closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
+    preview: {
+      previewer: config.d3.preview ? d3 : undefined,
+      fields: d3,
+      onPreviewFailed: metrics.countPreviewFailure,
+    },
+    dispositions: config.dispositions,
+  });
+  // Acknowledged closes are stored until finished, and taken over when their instance dies.
+  const queue = createCloseQueue({
+    store,
+    closeIncident: closeNow,
+    tell: queuedReply(config, edges, log),
+    instanceId,
+    claimTtlMs: config.outbox.claimTtlMs,
+    stopD3Queue: () => edges.limiter.close(),
+    track: (work, incident) => {
+      closures.inFlight.set(work, incident);
+      void work.finally(() => closures.inFlight.delete(work)).catch(() => {});
+    },
+    log,
+  });
   // Tracked so a graceful stop can wait for closures under way, in HTTP and Socket Mode alike.
-  const closures = trackClosures(
-    createCloseIncident({
-      rules: config.policy,
-      resolveIdentity,
-      isInAllowedGroup,
-      d3,
-      store,
-      summaries: routedSummaries,
-      log,
-      observe: metrics.observeClose,
-      auditTrail,
-      lockTtlMs: incidentLockTtlMs,
-      closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
-      preview: {
-        previewer: config.d3.preview ? d3 : undefined,
-        fields: d3,
-        onPreviewFailed: metrics.countPreviewFailure,
-      },
-      dispositions: config.dispositions,
-    }),
-  );
+  const closures = trackClosures(queue.accept);
   // A bulk close: every incident under the single close's rules and settings (the same lock TTL and memory).
   const bulkClose = trackBulk(
     createBulkClose({
@@ -149,8 +166,8 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     log,
     closeIncident: closures.closeIncident,
     acceptClose: createAcceptClose({
-      closeIncident: closures.closeIncident,
-      d3Busy: () => d3.queueDepth() >= config.d3.queueMax,
+      closeIncident: (req) => admission.admit(req, closures.closeIncident),
+      d3Busy: admission.busy,
       recordRefusal,
     }),
     bulkMax: config.bulkMax,
@@ -158,7 +175,7 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     acceptBulkClose: createAcceptBulkClose({
       bulkClose,
       bulkMax: config.bulkMax,
-      d3Busy: () => d3.queueDepth() >= config.d3.queueMax,
+      d3Busy: admission.busy,
       recordRefusal,
     }),
     refusedOutsider: createOriginGate({ installation: edges.installation, recordRefusal, newRequestId }),
@@ -180,5 +197,5 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     buttons: createButtonSealer(config.slack.botToken.reveal()),
     incidentUrlTemplate: config.d3.incidentUrlTemplate,
   };
-  return { deps, summaries, metrics, closures };
+  return { deps, summaries, metrics, closures, queue };
 }

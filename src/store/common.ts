@@ -8,7 +8,7 @@ export interface StoreOptions {
 }
 
 /** The parts whose atomicity differs per backend; cache and overrides are plain keyv on all of them. */
-export type Parts = Pick<Store, 'locks' | 'once' | 'outbox' | 'audit' | 'ping' | 'close'>;
+export type Parts = Pick<Store, 'locks' | 'once' | 'outbox' | 'queue' | 'audit' | 'ping' | 'close'>;
 export interface Opened {
   keyv: Keyv;
   parts: Parts;
@@ -27,6 +27,9 @@ export const K = {
   outbox: 'ci:outbox',
   /** memory:// and sqlite://: one key per pending summary, so put/remove touch only that record. */
   outboxRecord: (id: string) => `ci:outbox:${id}`,
+  /** Acknowledged closes waiting for D3 (queue-store.ts): a Redis hash, or one key per entry. */
+  queue: 'ci:queue',
+  queueRecord: (id: string) => `ci:queue:${id}`,
   audit: (incidentNumber: string) => `ci:audit:${incidentNumber}`,
   /** A Slack user's latest close attempts (App Home), newest first, at most userAuditCap. */
   auditByUser: (slackUserId: string) => `ci:audit-user:${slackUserId}`,

@@ -58,6 +58,12 @@ function assemble(keyv: Keyv, p: Parts, secrets: string[]): Store {
       remove: (id) => run('outbox.remove', () => p.outbox.remove(id)),
       list: () => run('outbox.list', async () => (await p.outbox.list()).sort(byCreatedAt)),
     },
+    queue: {
+      put: (e) => run('queue.put', () => p.queue.put(e)),
+      get: (id) => run('queue.get', () => p.queue.get(id)),
+      remove: (id) => run('queue.remove', () => p.queue.remove(id)),
+      list: () => run('queue.list', async () => (await p.queue.list()).sort((a, b) => a.createdAt - b.createdAt)),
+    },
     audit: {
       append: (rec) => run('audit.append', () => p.audit.append(rec)),
       history: (n, limit = 20) => run('audit.history', async () => (limit > 0 ? p.audit.history(n, limit) : [])),

@@ -2,6 +2,7 @@ import { Keyv } from 'keyv';
 import type { LockResult } from '../domain/ports.ts';
 import type { AuditRecord, PendingSummary } from '../domain/types.ts';
 import { auditCap, auditTtlMs, K, keyvOptions, type Opened, type Parts, userAuditCap } from './common.ts';
+import { memoryQueue } from './queue-store.ts';
 
 /** memory://: everything in this process, gone when it exits. */
 export function openMemory(): Opened {
@@ -14,7 +15,7 @@ export function openMemory(): Opened {
     remove: async (id) => void pending.delete(id),
     list: async () => Array.from(pending.values(), (r) => structuredClone(r)),
   };
-  return { keyv, parts: localParts(keyv, outbox) };
+  return { keyv, parts: localParts(keyv, outbox, memoryQueue()) };
 }
 
 /** Runs fn after every earlier call for the same key has settled (read-modify-writes, ordered writes). */
@@ -34,7 +35,7 @@ export function serializer() {
  * (a check-and-set on a Map has no await inside, so concurrent callers here are exactly-once) and
  * read-modify-writes are chained per key. Two processes on one sqlite file would not exclude each other.
  */
-export function localParts(keyv: Keyv, outbox: Parts['outbox']): Parts {
+export function localParts(keyv: Keyv, outbox: Parts['outbox'], queue: Parts['queue']): Parts {
   const held = new Map<string, { value: string; until: number }>();
   const serially = serializer();
   let sweepAt = 1_000;
@@ -71,6 +72,7 @@ export function localParts(keyv: Keyv, outbox: Parts['outbox']): Parts {
     },
     once: async (key, ttlMs) => claim(K.once(key), '1', ttlMs) === undefined,
     outbox,
+    queue,
     audit: {
       // At most auditCap records per incident, and one incident sees few closes: rewriting its array is cheap.
       append: (rec) =>

@@ -13,6 +13,7 @@ import {
   type StoreOptions,
   userAuditCap,
 } from './common.ts';
+import { redisQueue } from './queue-store.ts';
 
 const extendScript =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0";
@@ -88,6 +89,7 @@ export async function openRedis(url: string, opts: StoreOptions, secrets: string
         remove: async (id) => void (await client.hDel(K.outbox, id)),
         list: async () => (await client.hVals(K.outbox)).map(parse<PendingSummary>),
       },
+      queue: redisQueue(client),
       audit: {
         append: async (rec) => {
           const key = K.audit(rec.incidentNumber);

@@ -4,6 +4,7 @@ import { Keyv } from 'keyv';
 import type { PendingSummary } from '../domain/types.ts';
 import { K, keyvOptions, messageOf, type Opened, type Parts, type StoreOptions } from './common.ts';
 import { localParts, serializer } from './local-store.ts';
+import { sqliteQueue } from './queue-store.ts';
 
 /**
  * sqlite://<path>: one process, survives restarts. The keyv store is @keyv/sqlite, imported here only, so
@@ -62,7 +63,7 @@ export async function openSqlite(path: string, opts: StoreOptions): Promise<Open
       return (await Promise.all(rows.map((r) => decode(r.value)))).filter((r) => r !== undefined);
     },
   };
-  return { keyv, parts: localParts(keyv, outbox) };
+  return { keyv, parts: localParts(keyv, outbox, sqliteQueue(keyv, db, table)) };
 }
 
 /** Files written before one key per record keep every pending summary in one value under `ci:outbox`. */

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../support/harness.ts';
 
@@ -28,6 +31,41 @@ describe('when the D3 queue is already full', () => {
     ).toEqual(['INC-1', 'INC-2']);
     await h.command({ text: 'history INC-3' });
     await h.slack.waitFor(() => h.slack.responses().some((r) => JSON.stringify(r).includes('queue_full')));
+  });
+});
+
+describe('a burst of closes larger than the D3 queue', () => {
+  let h: Harness;
+  let dir: string;
+  beforeEach(async () => {
+    // sqlite: each close reads and writes the store (off the event loop) before it reaches D3's queue.
+    dir = mkdtempSync(join(tmpdir(), 'busy-'));
+    const env = { D3_MAX_RPS: '1', D3_QUEUE_MAX: '2', STORE_URL: `sqlite://${join(dir, 'db.sqlite')}` };
+    h = await startHarness({ env });
+  });
+  afterEach(async () => {
+    await h.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is refused in the acknowledgements: no close answered "Closing…" is refused later for a full queue', async () => {
+    h.d3.script('close', { fixture: 'close-ok.json', delayMs: 200 });
+    const numbers = Array.from({ length: 8 }, (_, i) => `INC-${i + 1}`);
+    const acks = await Promise.all(numbers.map((n) => h.command({ text: `${n} burst` })));
+
+    const refused = numbers.filter((_, i) => /too many closes/i.test(acks[i]?.text ?? ''));
+    const accepted = numbers.filter((n) => !refused.includes(n));
+    // One close starts at once and D3_QUEUE_MAX=2 wait; the rest are told in the acknowledgement.
+    // At most one more than D3_QUEUE_MAX: the one that may already have left for D3 when the burst came.
+    expect(accepted.length).toBeGreaterThanOrEqual(2);
+    expect(accepted.length).toBeLessThanOrEqual(3);
+    await h.slack.waitFor(() => h.slack.calls('chat.postMessage').length === accepted.length, 10_000);
+    await h.slack.waitFor(() => h.slack.responses().length >= accepted.length, 5_000);
+    expect(h.slack.responses().filter((r) => /too many closes/i.test(JSON.stringify(r)))).toEqual([]);
+    const closed = h.d3
+      .closeCalls()
+      .map((c) => (c.body as { CommandParams: Record<string, string> }).CommandParams['Incident Number']);
+    expect(closed.sort()).toEqual([...accepted].sort());
   });
 });
 

@@ -18,6 +18,7 @@ const allCodes = [
   'close_in_progress',
   'duplicate_request',
   'queue_full',
+  'close_handed_over',
   'd3_rejected',
   'd3_bad_request',
   'd3_unauthorized',

@@ -79,6 +79,8 @@ export function errorMessage(error: CloseError, ctx: MessageContext): string {
       return `There are too many closes at once, so ${n} was not sent to D3. Retry in a few seconds.`;
     case 'bulk_too_many':
       return `That is ${d.count ?? 'more than the limit of'} incident numbers; one request closes at most ${d.limit ?? 'the configured number'}, so nothing was closed. Split the list and send each part.`;
+    case 'close_handed_over':
+      return `This bot instance is restarting before ${n} reached D3. Your close is kept and another instance (or this one once restarted) will send it; you will be told the result here, or by direct message after 30 minutes. Do not close it again meanwhile.`;
     case 'd3_rejected':
       return d.d3Message?.trim()
         ? `D3 refused to close ${n}: “${safeUserTextWithin(d.d3Message.trim(), D3_WORDS_MAX)}”. Nothing was changed in Slack.`
@@ -167,6 +169,8 @@ export function fieldErrorText(code: CloseErrorCode): string {
         return 'Too many closes at once; retry in a few seconds.';
       case 'bulk_too_many':
         return 'Too many incident numbers at once; split the list.';
+      case 'close_handed_over':
+        return 'The bot is restarting; your close is kept and will be sent. Wait for its result.';
       case 'd3_rejected':
       case 'd3_bad_request':
         return 'D3 refused to close this incident.';

@@ -1,0 +1,183 @@
+import type { Log } from '../log.ts';
+import type { CloseRequest } from './close-incident.ts';
+import { CloseError } from './errors.ts';
+import { keepLock } from './lock-heartbeat.ts';
+import type { QueuedClose, Store } from './ports.ts';
+import type { Outcome } from './types.ts';
+
+export interface CloseQueueDeps {
+  store: Pick<Store, 'queue' | 'locks' | 'outbox'>;
+  /** The close use case (close-incident.ts). */
+  closeIncident(req: CloseRequest): Promise<Outcome>;
+  /** Tells the analyst the outcome of a close this instance took over (response_url, else a DM). */
+  tell(entry: QueuedClose, outcome: Outcome): Promise<void>;
+  /** Names this instance's claims. */
+  instanceId: string;
+  /** A claim lapses this long after its instance stopped renewing it; another instance then takes over. */
+  claimTtlMs: number;
+  /** Answers every close waiting for a D3 slot with "shutting down, not sent" (the limiter's close()). */
+  stopD3Queue(): void;
+  /** Lets a graceful stop wait for closes taken over here (the runtime's closures in flight). */
+  track?(work: Promise<unknown>, incidentNumber: string): void;
+  log: Log;
+}
+
+const claimKey = (id: string) => `queue:${id}`;
+
+/**
+ * Acknowledged closes are stored before they wait for a D3 slot, and removed once finished. Each runs
+ * under a claim (a lock renewed every third of its TTL) naming its instance. When the instance dies,
+ * the claim lapses and another instance (Redis), or the restart (sqlite), takes the close over and tells
+ * the analyst. "Attempted" is stored before the close waits for its D3 slot, so a taken-over close that
+ * may have reached D3 is judged by D3's state (gateway.ts) first, never blindly sent again. A graceful stop hands
+ * the closes that have not left yet over: their entries stay, unclaimed.
+ */
+export function createCloseQueue(deps: CloseQueueDeps) {
+  const { store, instanceId, log } = deps;
+  const running = new Map<string, Promise<Outcome>>();
+  const handedOver: string[] = [];
+  let stopping = false;
+  let scanning = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const wasHandedOver = (o: Outcome) =>
+    stopping && !o.ok && o.error.code === 'd3_unavailable' && o.error.detail.notSent === true;
+
+  async function run(entry: QueuedClose, req: CloseRequest, resumed: boolean): Promise<Outcome> {
+    const claim = keepLock(store.locks, claimKey(entry.id), instanceId, deps.claimTtlMs, log);
+    try {
+      const outcome = await deps.closeIncident({
+        ...req,
+        queued: {
+          resumed,
+          attemptedAt: entry.attemptedAt,
+          signal: claim.signal,
+          beforeFirstSend: () => store.queue.put({ ...entry, attemptedAt: Date.now() }),
+        },
+      });
+      if (wasHandedOver(outcome)) {
+        handedOver.push(req.incidentNumber);
+        return { ok: false, error: new CloseError('close_handed_over') };
+      }
+      // A lost claim means another instance runs this close now: its entry is that instance's to remove.
+      if (!claim.signal.aborted) {
+        await store.queue.remove(entry.id).catch((e) => log.warn({ err: e }, 'queued close finished; not removed'));
+      }
+      return outcome;
+    } finally {
+      claim.stop();
+      running.delete(entry.id);
+      await store.locks.release(claimKey(entry.id), instanceId).catch(() => {});
+    }
+  }
+
+  function start(req: CloseRequest, entry: QueuedClose, resumed: boolean): Promise<Outcome> {
+    const work = run(entry, req, resumed);
+    running.set(entry.id, work);
+    return work;
+  }
+
+  /** Runs an acknowledged close, stored first; without the store it still runs, in memory only. */
+  async function accept(req: CloseRequest): Promise<Outcome> {
+    const { requestId, slackUserId, slackTeamId, channelId, incidentNumber, note } = req;
+    const entry: QueuedClose = {
+      id: requestId,
+      request: { requestId, slackUserId, channelId, incidentNumber, note, ...(slackTeamId && { slackTeamId }) },
+      ...(req.responseUrl && { responseUrl: req.responseUrl }),
+      createdAt: Date.now(),
+    };
+    try {
+      // Claimed before it is stored, so no other instance's scan can take it between the two.
+      await store.locks.acquire(claimKey(entry.id), instanceId, deps.claimTtlMs);
+      await store.queue.put(entry);
+    } catch (e) {
+      log.warn({ err: e, requestId }, 'close not stored; it runs in memory only and is lost if this instance dies');
+      await store.locks.release(claimKey(entry.id), instanceId).catch(() => {});
+      return deps.closeIncident(req);
+    }
+    return start(req, entry, false);
+  }
+
+  /** Takes over every stored close no live instance claims (at start-up and every interval). */
+  async function takeOver(): Promise<number> {
+    if (stopping || scanning) return 0;
+    scanning = true;
+    try {
+      return await takeOverListed();
+    } finally {
+      scanning = false;
+    }
+  }
+
+  async function takeOverListed(): Promise<number> {
+    let taken = 0;
+    const entries = await store.queue.list().catch((e) => {
+      log.warn({ err: e }, 'queued closes not listed; retrying at the next interval');
+      return [];
+    });
+    // A close whose closure D3 confirmed is in the outbox (its summary is the replay's to post): D3 is
+    // not asked again, the analyst is only told.
+    // A close intent (close-intent.ts) shares the id but proves nothing: only a confirmed entry counts.
+    const outbox = entries.length === 0 ? [] : await store.outbox.list().catch(() => []);
+    const confirmed = new Map(outbox.filter((p) => !p.unconfirmed).map((p) => [p.id, p] as const));
+    for (const listed of entries) {
+      if (stopping || running.has(listed.id)) continue;
+      const claim = await store.locks.acquire(claimKey(listed.id), instanceId, deps.claimTtlMs).catch(() => undefined);
+      if (!claim?.acquired || running.has(listed.id)) continue;
+      // Read again under the claim: the listing may predate its owner finishing (and removing) it.
+      const entry = await store.queue.get(listed.id).catch(() => undefined);
+      if (!entry) {
+        await store.locks.release(claimKey(listed.id), instanceId).catch(() => {});
+        continue;
+      }
+      taken++;
+      const { request } = entry;
+      const pending = confirmed.get(entry.id);
+      if (pending) {
+        await deps.tell(entry, { ok: true, closure: pending.closure, d3Username: pending.d3Username });
+        await store.queue.remove(entry.id).catch(() => {});
+        await store.locks.release(claimKey(entry.id), instanceId).catch(() => {});
+        continue;
+      }
+      log.info(
+        { requestId: entry.id, incident: request.incidentNumber, attempted: entry.attemptedAt !== undefined },
+        'taking over a queued close its instance left',
+      );
+      const work = start({ ...request, responseUrl: entry.responseUrl }, entry, true).then(async (outcome) => {
+        if (outcome.ok || outcome.error.code !== 'close_handed_over') await deps.tell(entry, outcome);
+      });
+      deps.track?.(work, request.incidentNumber);
+      work.catch((e) => log.error({ err: e, requestId: entry.id }, 'taken-over close failed unexpectedly'));
+    }
+    return taken;
+  }
+
+  return {
+    accept,
+    takeOver,
+    /** Takes over at once, then every intervalMs. */
+    startTakingOver(intervalMs: number) {
+      void takeOver();
+      timer = setInterval(() => void takeOver(), intervalMs);
+      timer.unref();
+    },
+    /**
+     * Graceful stop: closes waiting for a D3 slot are not sent here; they stay stored and unclaimed for
+     * another instance or the restart (closes already at D3 finish). Resolves once those have let go.
+     */
+    async handOver(): Promise<void> {
+      stopping = true;
+      clearInterval(timer);
+      deps.stopD3Queue();
+      await Promise.allSettled([...running.values()]);
+      if (handedOver.length > 0) {
+        log.warn(
+          { closes: handedOver.length, incidents: handedOver },
+          'shutdown: closes not yet sent to D3 are handed over (left stored, unclaimed) to another instance or the restart',
+        );
+      }
+    },
+  };
+}
+
+export type CloseQueue = ReturnType<typeof createCloseQueue>;
