@@ -91,7 +91,7 @@ describe('acknowledged closes survive their instance', () => {
   async function expectAllFinished() {
     await slack.waitFor(
       () => Array.from({ length: closes }, (_, i) => slack.responses(`r${i}`).length).every((n) => n >= 1),
-      80_000,
+      200_000,
     );
     await new Promise((r) => setTimeout(r, 1_000)); // room for a second call or outcome to show
     const incidents = d3.closeCalls().map((c) => (c.body as { CommandParams: Record<string, string> }).CommandParams);
@@ -161,6 +161,6 @@ describe('acknowledged closes survive their instance', () => {
       await expectAllFinished();
       expect(other.logs()).toContain('taking over a queued close');
     },
-    150_000,
+    280_000,
   );
 });
