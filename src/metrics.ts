@@ -1,15 +1,8 @@
-import { createRequire } from 'node:module';
-import type * as Prom from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SummaryEvent } from './domain/summaries.ts';
 
-// prom-client's index also loads its default metrics (and with them @opentelemetry/api, 52 files),
-// Pushgateway and cluster aggregation, none of which is used here: ~70 ms of CPU at every start-up.
-// The four classes are required from their own files; the types still come from the package.
-const require = createRequire(import.meta.url);
-const Registry = require('prom-client/lib/registry') as typeof Prom.Registry;
-const Counter = require('prom-client/lib/counter') as typeof Prom.Counter;
-const Gauge = require('prom-client/lib/gauge') as typeof Prom.Gauge;
-const Histogram = require('prom-client/lib/histogram') as typeof Prom.Histogram;
+// From prom-client's public entry, though its index also loads default metrics and
+// @opentelemetry/api (~70 ms of start-up CPU, issue 9's profile): its lib/ files are private.
 
 export interface MetricSources {
   queueDepth: () => number;
