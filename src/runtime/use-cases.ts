@@ -89,11 +89,11 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
   if (config.surfaces.incidentChannelTemplate) directory.start();
   const routedSummaries = createRoutedSummaries(summaries, config.surfaces, directory);
   const admission = trackAdmission(d3, config.d3.queueMax);
-  const closeNow = createCloseIncident({
+  // One set of rules and settings for a single close and each incident of a list: a list skips nothing.
+  const closeDeps = {
     rules: config.policy,
     resolveIdentity,
     isInAllowedGroup,
-    d3: admission.closer,
     store,
     summaries: routedSummaries,
     log,
@@ -107,7 +107,8 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
       onPreviewFailed: metrics.countPreviewFailure,
     },
     dispositions: config.dispositions,
-  });
+  };
+  const closeNow = createCloseIncident({ ...closeDeps, d3: admission.closer });
   // Acknowledged closes are stored until finished, and taken over when their instance dies.
   const queue = createCloseQueue({
     store,
@@ -127,24 +128,8 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
   // A bulk close: every incident under the single close's rules and settings (the same lock TTL and memory).
   const bulkClose = trackBulk(
     createBulkClose({
-      rules: config.policy,
-      resolveIdentity,
-      isInAllowedGroup,
+      ...closeDeps,
       d3,
-      store,
-      summaries: routedSummaries,
-      log,
-      observe: metrics.observeClose,
-      auditTrail,
-      lockTtlMs: incidentLockTtlMs,
-      closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
-      // The same preview read and close reason as a single close: a list must not skip either.
-      preview: {
-        previewer: config.d3.preview ? d3 : undefined,
-        fields: d3,
-        onPreviewFailed: metrics.countPreviewFailure,
-      },
-      dispositions: config.dispositions,
       bulkMax: config.bulkMax,
     }),
     closures.inFlight,
