@@ -15,7 +15,7 @@ export interface AcceptCloseDeps {
 
 /**
  * A close typed as a command: refused in the acknowledgement itself when D3's queue is full (and the
- * refusal audited after the ack, which must not wait), else acknowledged at once and run. Undefined
+ * refusal audited after the ack, which must not wait), else acknowledged once stored (close-queue.ts) and run. Undefined
  * when it was refused: the acknowledgement already told the analyst.
  */
 export function createAcceptClose(deps: AcceptCloseDeps) {
@@ -25,8 +25,18 @@ export function createAcceptClose(deps: AcceptCloseDeps) {
       await deps.recordRefusal(req, 'queue_full');
       return undefined;
     }
-    await acknowledge();
-    return deps.closeIncident(req);
+    const ack = acknowledgeOnce(() => acknowledge());
+    // The queue acknowledges once the close is stored; whatever path the close takes, Slack gets its answer.
+    return deps.closeIncident({ ...req, acknowledge: ack }).finally(ack);
+  };
+}
+
+/** An acknowledgement sent at most once, however many paths reach it. */
+export function acknowledgeOnce(send: () => Promise<unknown>): () => Promise<void> {
+  let sent: Promise<void> | undefined;
+  return () => {
+    sent ??= send().then(() => {});
+    return sent;
   };
 }
 

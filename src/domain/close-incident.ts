@@ -29,6 +29,17 @@ export interface CloseRequest {
   responseUrl?: string;
   /** Set by the durable queue (close-queue.ts). */
   queued?: QueuedRun;
+  /**
+   * Answers Slack's request ("Closing…", or the form closing). The durable queue calls it once the close
+   * is stored, so a close the analyst saw acknowledged is never held only in memory; without the queue
+   * the caller acknowledges itself (acknowledgeOnce, accept-close.ts).
+   */
+  acknowledge?(): Promise<void>;
+  /**
+   * Tells the analyst the outcome. The durable queue runs it before it forgets the stored close, so a
+   * crash between the close and the reply leaves the close to be taken over and told, never untold.
+   */
+  tell?(outcome: Outcome): Promise<void>;
 }
 
 /** A close run from the durable queue: stored before it waits for D3, finished by whoever holds its claim. */

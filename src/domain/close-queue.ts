@@ -1,6 +1,7 @@
 import type { Log } from '../log.ts';
 import type { CloseRequest } from './close-incident.ts';
 import { CloseError } from './errors.ts';
+import { STORE_BEFORE_ACK_MS } from './limits.ts';
 import { keepLock } from './lock-heartbeat.ts';
 import type { QueuedClose, Store } from './ports.ts';
 import type { Outcome } from './types.ts';
@@ -43,7 +44,12 @@ export function createCloseQueue(deps: CloseQueueDeps) {
   const wasHandedOver = (o: Outcome) =>
     stopping && !o.ok && o.error.code === 'd3_unavailable' && o.error.detail.notSent === true;
 
-  async function run(entry: QueuedClose, req: CloseRequest, resumed: boolean): Promise<Outcome> {
+  async function run(
+    entry: QueuedClose,
+    req: CloseRequest,
+    resumed: boolean,
+    tell: ((o: Outcome) => Promise<void>) | undefined,
+  ): Promise<Outcome> {
     const claim = keepLock(store.locks, claimKey(entry.id), instanceId, deps.claimTtlMs, log);
     try {
       const outcome = await deps.closeIncident({
@@ -55,15 +61,17 @@ export function createCloseQueue(deps: CloseQueueDeps) {
           beforeFirstSend: () => store.queue.put({ ...entry, attemptedAt: Date.now() }),
         },
       });
-      if (wasHandedOver(outcome)) {
-        handedOver.push(req.incidentNumber);
-        return { ok: false, error: new CloseError('close_handed_over') };
-      }
+      const handed = wasHandedOver(outcome);
+      if (handed) handedOver.push(req.incidentNumber);
+      const result: Outcome = handed ? { ok: false, error: new CloseError('close_handed_over') } : outcome;
+      // The analyst is told before the entry goes: a crash in between leaves the close stored, so whoever
+      // takes it over tells them (D3's state shows it closed by this request). Told twice beats never told.
+      await tell?.(result).catch((e) => log.warn({ err: e, requestId: entry.id }, 'close outcome not told'));
       // A lost claim means another instance runs this close now: its entry is that instance's to remove.
-      if (!claim.signal.aborted) {
+      if (!handed && !claim.signal.aborted) {
         await store.queue.remove(entry.id).catch((e) => log.warn({ err: e }, 'queued close finished; not removed'));
       }
-      return outcome;
+      return result;
     } finally {
       claim.stop();
       running.delete(entry.id);
@@ -71,13 +79,21 @@ export function createCloseQueue(deps: CloseQueueDeps) {
     }
   }
 
-  function start(req: CloseRequest, entry: QueuedClose, resumed: boolean): Promise<Outcome> {
-    const work = run(entry, req, resumed);
+  function start(
+    req: CloseRequest,
+    entry: QueuedClose,
+    resumed: boolean,
+    tell: ((o: Outcome) => Promise<void>) | undefined,
+  ): Promise<Outcome> {
+    const work = run(entry, req, resumed, tell);
     running.set(entry.id, work);
     return work;
   }
 
-  /** Runs an acknowledged close, stored first; without the store it still runs, in memory only. */
+  /**
+   * Stores a close, then acknowledges it (req.acknowledge), then runs it. Without the store it still runs,
+   * in memory only; a store slower than STORE_BEFORE_ACK_MS is not waited for by the acknowledgement.
+   */
   async function accept(req: CloseRequest): Promise<Outcome> {
     const { requestId, slackUserId, slackTeamId, channelId, incidentNumber, note } = req;
     const entry: QueuedClose = {
@@ -86,16 +102,35 @@ export function createCloseQueue(deps: CloseQueueDeps) {
       ...(req.responseUrl && { responseUrl: req.responseUrl }),
       createdAt: Date.now(),
     };
+    const stored = storeEntry(entry);
+    let slow: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      stored,
+      new Promise<'slow'>((resolve) => {
+        slow = setTimeout(() => resolve('slow'), STORE_BEFORE_ACK_MS);
+      }),
+    ]);
+    clearTimeout(slow);
+    if (waited === 'slow') log.warn({ requestId }, 'store slow: close acknowledged before it was stored');
+    await req.acknowledge?.();
+    if (!(await stored)) return deps.closeIncident(req);
+    return start(req, entry, false, req.tell);
+  }
+
+  /** Claimed before it is stored, so no other instance's scan can take it between the two. */
+  async function storeEntry(entry: QueuedClose): Promise<boolean> {
     try {
-      // Claimed before it is stored, so no other instance's scan can take it between the two.
       await store.locks.acquire(claimKey(entry.id), instanceId, deps.claimTtlMs);
       await store.queue.put(entry);
+      return true;
     } catch (e) {
-      log.warn({ err: e, requestId }, 'close not stored; it runs in memory only and is lost if this instance dies');
+      log.warn(
+        { err: e, requestId: entry.id },
+        'close not stored; it runs in memory only and is lost if this instance dies',
+      );
       await store.locks.release(claimKey(entry.id), instanceId).catch(() => {});
-      return deps.closeIncident(req);
+      return false;
     }
-    return start(req, entry, false);
   }
 
   /** Takes over every stored close no live instance claims (at start-up and every interval). */
@@ -143,9 +178,10 @@ export function createCloseQueue(deps: CloseQueueDeps) {
         { requestId: entry.id, incident: request.incidentNumber, attempted: entry.attemptedAt !== undefined },
         'taking over a queued close its instance left',
       );
-      const work = start({ ...request, responseUrl: entry.responseUrl }, entry, true).then(async (outcome) => {
+      const tell = async (outcome: Outcome) => {
         if (outcome.ok || outcome.error.code !== 'close_handed_over') await deps.tell(entry, outcome);
-      });
+      };
+      const work = start({ ...request, responseUrl: entry.responseUrl }, entry, true, tell);
       deps.track?.(work, request.incidentNumber);
       work.catch((e) => log.error({ err: e, requestId: entry.id }, 'taken-over close failed unexpectedly'));
     }

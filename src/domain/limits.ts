@@ -35,3 +35,9 @@ export const SLACK_USER_ID_STRICT = new RegExp(`^${USER}{2,}$`);
 export const SLACK_CHANNEL_ID_STRICT = new RegExp(`^${CHANNEL}{2,}$`);
 /** A leading user mention `<@U…>` or `<@U…|label>` in command text; group 1 is the id. */
 export const SLACK_USER_MENTION = new RegExp(`^<@(${USER}+)(?:\\|[^<>]*)?>`);
+
+/**
+ * How long an acknowledgement waits for its close to be stored (close-queue.ts): well inside Slack's 3 s,
+ * so a store that does not answer costs the durability of that one close, never the acknowledgement.
+ */
+export const STORE_BEFORE_ACK_MS = 1_500;

@@ -95,13 +95,16 @@ export function createConfirmClose(deps: ConfirmDeps) {
     },
 
     /** A click: expired, already used, cancelled, or the close itself (run once, by the card's owner). */
-    async decide(c: {
-      id: string;
-      expiresAt: number;
-      slackUserId: string;
-      action: 'close' | 'cancel';
-      requestId: string;
-    }): Promise<Outcome | { cancelled: true }> {
+    async decide(
+      c: {
+        id: string;
+        expiresAt: number;
+        slackUserId: string;
+        action: 'close' | 'cancel';
+        requestId: string;
+      },
+      tell?: CloseRequest['tell'],
+    ): Promise<Outcome | { cancelled: true }> {
       if (now() > c.expiresAt) return { ok: false, error: new CloseError('confirm_expired') };
       if (!(await deps.store.once(`${NS}:${c.id}`, ttlMs))) return { ok: false, error: new CloseError('confirm_used') };
       if (c.action === 'cancel') return { cancelled: true };
@@ -109,7 +112,12 @@ export function createConfirmClose(deps: ConfirmDeps) {
       // Gone from the store (restarted memory store, evicted): it cannot be told apart from expired.
       if (!pending || pending.req.slackUserId !== c.slackUserId)
         return { ok: false, error: new CloseError('confirm_expired') };
-      return deps.closeIncident({ ...pending.req, requestId: c.requestId, dedupeKey: `confirm:${c.id}` });
+      return deps.closeIncident({
+        ...pending.req,
+        requestId: c.requestId,
+        dedupeKey: `confirm:${c.id}`,
+        ...(tell && { tell }),
+      });
     },
   };
 }

@@ -8,6 +8,7 @@ import { outcomeMessage } from '../slack/render/outcome.ts';
 import { cancelledText } from '../slack/render/replies.ts';
 import type { ListenerDeps } from './deps.ts';
 import { actionOrigin } from './origin.ts';
+import { replyOnce } from './reply-once.ts';
 
 type Args<A extends BlockAction['actions'][number]> = SlackActionMiddlewareArgs<BlockAction<A>> & AllMiddlewareArgs;
 
@@ -64,11 +65,16 @@ export const confirmClicked =
         text: errorMessage(new CloseError('confirm_expired'), ctx),
       }));
     const requestId = deps.newRequestId();
-    const result = await deps.confirm.decide({ ...v, expiresAt: v.exp, slackUserId: body.user.id, requestId });
+    const reply = replyOnce((o) => {
+      const refusedClick = !o.ok && (o.error.code === 'confirm_used' || o.error.code === 'confirm_expired');
+      return respond({ replace_original: !refusedClick, ...outcomeMessage(o, { ...ctx, requestId }) });
+    });
+    const result = await deps.confirm.decide(
+      { ...v, expiresAt: v.exp, slackUserId: body.user.id, requestId },
+      reply.tell,
+    );
     if ('cancelled' in result) return void (await respond({ replace_original: true, text: cancelledText(v.n) }));
-    const refusedClick =
-      !result.ok && (result.error.code === 'confirm_used' || result.error.code === 'confirm_expired');
-    await respond({ replace_original: !refusedClick, ...outcomeMessage(result, { ...ctx, requestId }) });
+    await reply.settle(result);
   };
 
 /** "Open in D3" is a link: Slack opens it; the click still arrives and only needs its ack. */

@@ -11,6 +11,7 @@ import { sendConfirmCard } from './confirm-card.ts';
 import type { ListenerDeps } from './deps.ts';
 import { mapCommand } from './map-command.ts';
 import { commandOrigin, commandSubject } from './origin.ts';
+import { replyOnce } from './reply-once.ts';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -84,11 +85,12 @@ export const closeCommand =
           await ack();
           return sendConfirmCard(deps, req, respond);
         }
-        const outcome = await deps.acceptClose(req, (refusal) =>
+        // The outcome takes the place of the "Closing …" acknowledgement instead of adding a second message.
+        const reply = replyOnce((o) => respond({ ...outcomeMessage(o, ctx), replace_original: true }));
+        const outcome = await deps.acceptClose({ ...req, tell: reply.tell }, (refusal) =>
           ack(refusal ? errorMessage(refusal, ctx) : closingNotice(input.incidentNumber)),
         );
-        // The outcome takes the place of the "Closing …" acknowledgement instead of adding a second message.
-        if (outcome) await respond({ ...outcomeMessage(outcome, ctx), replace_original: true });
+        await reply.settle(outcome);
       }
     }
   };

@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { acknowledgeOnce } from '../domain/accept-close.ts';
 import type { CloseError } from '../domain/errors.ts';
 import { inputProblems } from '../domain/policy.ts';
 import { ids } from '../ids.ts';
@@ -9,6 +10,7 @@ import { outcomeMessage } from '../slack/render/outcome.ts';
 import { bulkFromModal } from './bulk-close.ts';
 import type { ListenerDeps } from './deps.ts';
 import { viewOrigin, viewSubject } from './origin.ts';
+import { replyOnce } from './reply-once.ts';
 
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
@@ -37,19 +39,30 @@ export const closeModalSubmit =
       if (problems.note) errors[ids.noteBlock] = fieldErrorText(problems.note.code);
       return ack({ response_action: 'errors', errors });
     }
-    await ack();
-    const outcome = await deps.closeIncident({
-      requestId: deps.newRequestId(),
-      dedupeKey: `view:${view.id}`,
-      slackUserId: body.user.id,
-      slackTeamId: body.team?.id ?? body.user.team_id,
-      channelId,
-      ...(meta.threadTs && { threadTs: meta.threadTs }),
-      incidentNumber,
-      note,
-      disposition,
+    // The form closes once the close is stored (close-queue.ts), or when the close ends without the queue.
+    const acknowledge = acknowledgeOnce(() => ack());
+    const reply = replyOnce(async (o) => {
+      await deps.notifyUser(
+        channelId,
+        body.user.id,
+        outcomeMessage(o, { incidentNumber, supportContact: deps.supportContact }),
+      );
     });
-    const msg = outcomeMessage(outcome, { incidentNumber, supportContact: deps.supportContact });
-    await deps.notifyUser(channelId, body.user.id, msg);
+    const outcome = await deps
+      .closeIncident({
+        requestId: deps.newRequestId(),
+        dedupeKey: `view:${view.id}`,
+        slackUserId: body.user.id,
+        slackTeamId: body.team?.id ?? body.user.team_id,
+        channelId,
+        ...(meta.threadTs && { threadTs: meta.threadTs }),
+        incidentNumber,
+        note,
+        disposition,
+        acknowledge,
+        tell: reply.tell,
+      })
+      .finally(acknowledge);
+    await reply.settle(outcome);
     if (meta.home) await deps.publishHome(body.user.id);
   };

@@ -10,7 +10,8 @@ const responseUrlValidMs = 29 * 60 * 1000;
 
 /**
  * The outcome of a close another instance acknowledged: on the command's response_url while Slack
- * still accepts it (as if that instance had answered), else a DM (chat.postMessage to the user).
+ * still accepts it (as if that instance had answered, replacing its message), else a DM (chat.postMessage
+ * to the user).
  */
 export function createQueuedReply(
   web: WebClient,
@@ -26,7 +27,8 @@ export function createQueuedReply(
         const res = await o.fetch(entry.responseUrl, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(msg),
+          // In place of "Closing…" (or an earlier answer): told twice after a crash, the analyst still sees one.
+          body: JSON.stringify({ ...msg, replace_original: true }),
         });
         if (res.ok) return;
         log.warn({ status: res.status }, 'response_url refused the outcome; sending a DM instead');
