@@ -105,7 +105,7 @@ describe('acknowledged closes survive their instance', () => {
   async function expectAllFinished() {
     await slack.waitFor(
       () => Array.from({ length: closes }, (_, i) => slack.responses(`r${i}`).length).every((n) => n >= 1),
-      200_000,
+      100_000,
     );
     await new Promise((r) => setTimeout(r, 1_000)); // room for a second call or outcome to show
     const incidents = d3.closeCalls().map((c) => (c.body as { CommandParams: Record<string, string> }).CommandParams);

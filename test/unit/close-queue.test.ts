@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CloseRequest } from '../../src/domain/close-incident.ts';
+import { createCloseQueue } from '../../src/domain/close-queue.ts';
+import type { Store } from '../../src/domain/ports.ts';
+import type { Outcome } from '../../src/domain/types.ts';
+import { createLog } from '../../src/log.ts';
+import { createStore } from '../../src/store/keyv-store.ts';
+
+/**
+ * The order that makes an acknowledged close durable: stored before "Closing…" is sent, and removed
+ * only after the analyst was told. A crash between any two steps then leaves either nothing
+ * acknowledged, or a stored close that the takeover finishes and tells. (fleet-queue.test.ts kills a
+ * real process at random points; this pins the order every time.)
+ */
+describe('durable close queue: acknowledge after store, remove after tell', () => {
+  const stores: Store[] = [];
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+  });
+
+  async function setup() {
+    const store = await createStore('memory://');
+    stores.push(store);
+    const steps: string[] = [];
+    const queueStore = store.queue;
+    const watched: Store['queue'] = {
+      ...queueStore,
+      put: async (e) => {
+        await queueStore.put(e);
+        steps.push(`stored:${e.attemptedAt === undefined ? 'new' : 'attempted'}`);
+      },
+      remove: async (id) => {
+        await queueStore.remove(id);
+        steps.push('removed');
+      },
+    };
+    const closed: Outcome = { ok: true, closure: {} as never, d3Username: 'jane.d3' };
+    const queue = createCloseQueue({
+      store: { queue: watched, locks: store.locks, outbox: store.outbox },
+      closeIncident: async (req) => {
+        steps.push(`close:${req.incidentNumber}`);
+        // What is stored while the close runs is what a takeover would find.
+        steps.push(`listed:${(await queueStore.list()).length}`);
+        return closed;
+      },
+      tell: async () => {},
+      instanceId: 'instance-1',
+      claimTtlMs: 30_000,
+      stopD3Queue: () => {},
+      log: createLog('silent'),
+    });
+    const req: CloseRequest = {
+      requestId: 'req-1',
+      slackUserId: 'U1234',
+      channelId: 'C1234',
+      incidentNumber: '20200526-23',
+      note: 'benign scanner',
+      responseUrl: 'https://hooks.slack.test/r1',
+      acknowledge: async () => void steps.push('acknowledged'),
+      tell: async () => void steps.push('told'),
+    };
+    return { queue, steps, req, queueStore };
+  }
+
+  it('sends "Closing…" only once the close is stored, and forgets it only after the analyst is told', async () => {
+    const { queue, steps, req, queueStore } = await setup();
+    const outcome = await queue.accept(req);
+    expect(outcome.ok).toBe(true);
+    expect(steps).toEqual(['stored:new', 'acknowledged', 'close:20200526-23', 'listed:1', 'told', 'removed']);
+    expect(await queueStore.list()).toEqual([]);
+  });
+
+  it('a reply that fails still finishes the close (entry removed) and reaches the caller as an error', async () => {
+    const { queue, steps, req, queueStore } = await setup();
+    const failing = { ...req, tell: () => Promise.reject(new Error('response_url timed out')) };
+    await expect(queue.accept(failing)).rejects.toThrow('response_url timed out');
+    expect(steps).toEqual(['stored:new', 'acknowledged', 'close:20200526-23', 'listed:1', 'removed']);
+    expect(await queueStore.list()).toEqual([]);
+  });
+
+  it('without the store the close is still acknowledged and run, in memory only', async () => {
+    const { queue, steps, req } = await setup();
+    const broken = await createStore('memory://');
+    stores.push(broken);
+    const q = createCloseQueue({
+      store: {
+        queue: { ...broken.queue, put: () => Promise.reject(new Error('store: connection lost')) },
+        locks: broken.locks,
+        outbox: broken.outbox,
+      },
+      closeIncident: async (r) => {
+        steps.push(`close:${r.incidentNumber}`);
+        return { ok: true, closure: {} as never, d3Username: 'jane.d3' };
+      },
+      tell: async () => {},
+      instanceId: 'instance-1',
+      claimTtlMs: 30_000,
+      stopD3Queue: () => {},
+      log: createLog('silent'),
+    });
+    void queue;
+    const outcome = await q.accept(req);
+    expect(outcome.ok).toBe(true);
+    expect(steps).toEqual(['acknowledged', 'close:20200526-23']);
+  });
+});
