@@ -1,6 +1,6 @@
 /**
  * `npm run bench:fleet` (also the last part of `npm run bench`): the D3 budget and the durable close
- * queue, measured at the fake D3. Instances are the built app (`node dist/src/main.js`) as child
+ * queue, measured at the fake D3. Instances are the built app (`node dist/close-incident.mjs`) as child
  * processes; the fakes run in a process of their own (scripts/bench-fakes.ts), so their clock is not the
  * load generator's. Three runs, each offering FLEET_CLOSES closes at once
  * (a queue far deeper than one second of D3_MAX_RPS):
@@ -100,7 +100,9 @@ async function fleetOf(n: number, fakes: Fakes, store: (i: number) => string): P
     OUTBOX_INTERVAL_MS: '1000',
   });
   return Promise.all(
-    Array.from({ length: n }, (_, i) => startChildApp({ ...env, STORE_URL: store(i) }, { built: true })),
+    Array.from({ length: n }, (_, i) =>
+      startChildApp({ ...env, STORE_URL: store(i) }, { entry: 'dist/close-incident.mjs' }),
+    ),
   );
 }
 

@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     (ms) => [ms, ms < 0 ? 'each connection once' : `closed ones reopened after ${ms} ms`] as const,
   );
   for (const [reopen, label] of runs) {
-    const app = await launch([...flags, 'dist/src/main.js'], {
+    const app = await launch([...flags, 'dist/close-incident.mjs'], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
       logFile: join(dir, `app-${reopen}.log`),

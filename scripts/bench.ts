@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: builds the app, then runs the built app (`node dist/src/main.js`, a process of its
+ * `npm run bench`: builds the app, then runs the built app (`node dist/close-incident.mjs`, a process of its
  * own) against the fake D3 and fake Slack (another process, scripts/bench-fakes.ts) on loopback and
  * drives signed /close-incident requests at it (scripts/bench-load.ts), open-loop at fixed offered
  * rates and closed-loop at a fixed concurrency. A bare Bolt app (scripts/bare-bolt.ts) that only acks
@@ -180,7 +180,7 @@ const childEnv = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '
 
 function startOurs(env: Record<string, string>, extraArgs: string[] = []): Promise<Launched> {
   seq += 1;
-  return launch([...appNodeArgs, ...extraArgs, 'dist/src/main.js'], {
+  return launch([...appNodeArgs, ...extraArgs, 'dist/close-incident.mjs'], {
     cwd: root,
     env: childEnv(env),
     logFile: join(dir, `app-${seq}.log`),
@@ -468,7 +468,7 @@ async function main(): Promise<void> {
   console.log('\n# bare Bolt app, handler only acks');
   const bare = await benchBare(fakes);
   console.log(
-    `\n# close-incident, built (node ${appNodeArgs.join(' ')} dist/src/main.js, as npm start), fresh app and fakes per run`,
+    `\n# close-incident, built (node ${appNodeArgs.join(' ')} dist/close-incident.mjs, as npm start), fresh app and fakes per run`,
   );
   const ours: Row[] = [];
   for (const rate of plan.rates) ours.push(await benchOurs(fakes, rateRun(rate)));
@@ -521,7 +521,7 @@ function markdown(o: {
     '## Benchmark',
     '',
     `\`npm run bench\` on Node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, ${new Date().toISOString().slice(0, 10)}. ` +
-      `The built app (\`node ${appNodeArgs.join(' ')} dist/src/main.js\`, as \`npm start\` runs it), the fakes (D3 and Slack) and the load generator are three processes sharing these cores, all on 127.0.0.1. ` +
+      `The built app (\`node ${appNodeArgs.join(' ')} dist/close-incident.mjs\`, as \`npm start\` runs it), the fakes (D3 and Slack) and the load generator are three processes sharing these cores, all on 127.0.0.1. ` +
       'Each run of ours starts a fresh app and fresh fakes. Baseline: a bare Bolt 5 app (default HTTPReceiver, handler only acks) under the same signed requests.',
     '',
     `App environment: \`${o.envLine}\`. Fake D3 answers after ${plan.d3DelayMs} ms. ` +

@@ -1,6 +1,6 @@
 import { doctorMain } from '../src/doctor/cli.ts';
 
-// `npm run doctor`; after `npm run build` the same runs as `node dist/src/doctor/cli.js`.
+// `npm run doctor`; after `npm run build` the same runs as `node dist/doctor.mjs`.
 doctorMain().then(
   (code) => process.exit(code),
   (e: unknown) => {

@@ -10,16 +10,14 @@ const Manifest = z.object({
 
 /**
  * manifest.yml is the one list of the scopes the bot needs. Looked for where the doctor runs (the
- * project directory), then next to the sources (src/doctor → repo root, or dist/src/doctor when built).
+ * project directory), then next to the sources (src/doctor → repo root, or dist/doctor.mjs when built).
  */
 export function findManifest(cwd: string, given?: string): string | undefined {
   if (given) return resolve(cwd, given);
   const here = fileURLToPath(new URL('.', import.meta.url));
-  return [
-    resolve(cwd, 'manifest.yml'),
-    resolve(here, '../../manifest.yml'),
-    resolve(here, '../../../manifest.yml'),
-  ].find((p) => existsSync(p));
+  return [resolve(cwd, 'manifest.yml'), resolve(here, '../../manifest.yml'), resolve(here, '../manifest.yml')].find(
+    (p) => existsSync(p),
+  );
 }
 
 /** The bot scopes the manifest asks for; throws with a plain reason when it cannot say. */

@@ -15,11 +15,11 @@ export interface ChildApp {
 }
 
 /**
- * Runs the real entry point (`src/main.ts` through tsx, or `dist/src/main.js` when built: true) as a
+ * Runs the real entry point (`src/main.ts` through tsx, or a built bundle when `entry` names one) as a
  * child process with the given environment, and waits for its "close-incident ready" log line.
  */
-export async function startChildApp(env: Record<string, string>, opts: { built?: boolean; timeoutMs?: number } = {}) {
-  const args = opts.built ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+export async function startChildApp(env: Record<string, string>, opts: { entry?: string; timeoutMs?: number } = {}) {
+  const args = opts.entry ? [opts.entry] : ['--import', 'tsx', 'src/main.ts'];
   const proc = spawn(process.execPath, args, {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },

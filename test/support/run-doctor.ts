@@ -3,10 +3,13 @@ import { connect, createServer } from 'node:net';
 
 const root = new URL('../../', import.meta.url).pathname;
 
-/** `npm run doctor -- <args>` as a child process with exactly `env` (plus PATH); its exit code and output. */
-export function runDoctorChild(args: string[], env: Record<string, string>) {
+/**
+ * `npm run doctor -- <args>` (or the built `entry`, dist/doctor.mjs) as a child process with exactly `env`
+ * (plus PATH); its exit code and output.
+ */
+export function runDoctorChild(args: string[], env: Record<string, string>, entry?: string) {
   return new Promise<{ code: number | null; out: string }>((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'scripts/doctor.ts', ...args], {
+    const p = spawn(process.execPath, [...(entry ? [entry] : ['--import', 'tsx', 'scripts/doctor.ts']), ...args], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', ...env },
     });
