@@ -2,6 +2,7 @@ import type { Keyv } from 'keyv';
 import type { CloseQueueStore, QueuedClose } from '../domain/ports.ts';
 import { K } from './common.ts';
 import { serializer } from './local-store.ts';
+import type { SqliteQuery, sqliteBatches } from './sqlite-batch.ts';
 
 /** memory://: a Map, copied in and out as a durable store would. */
 export function memoryQueue(): CloseQueueStore {
@@ -17,17 +18,17 @@ export function memoryQueue(): CloseQueueStore {
   };
 }
 
-interface SqliteQuery {
-  query(sql: string, ...args: unknown[]): Promise<unknown>;
-}
-
 /**
  * sqlite://: one row per entry (`ci:queue:<id>`), as the outbox keeps pending summaries, so put and
  * remove touch one row and the restart lists them with a range on the primary key.
  */
-export function sqliteQueue(keyv: Keyv, db: SqliteQuery, table: string): CloseQueueStore {
+export function sqliteQueue(
+  keyv: Keyv,
+  db: SqliteQuery,
+  table: string,
+  batches: ReturnType<typeof sqliteBatches>,
+): CloseQueueStore {
   const chain = serializer();
-  const write = groupCommit(db, table);
   const decode = async (raw: string): Promise<QueuedClose | undefined> => {
     const data = keyv.deserialize ? await keyv.deserialize<QueuedClose>(raw) : JSON.parse(raw);
     return data?.value ?? undefined;
@@ -37,13 +38,13 @@ export function sqliteQueue(keyv: Keyv, db: SqliteQuery, table: string): CloseQu
     put: (e) =>
       chain(K.queueRecord(e.id), async () => {
         const record = { value: e, expires: undefined };
-        await write(K.queueRecord(e.id), keyv.serialize ? await keyv.serialize(record) : JSON.stringify(record));
+        await batches.upsert(
+          K.queueRecord(e.id),
+          keyv.serialize ? await keyv.serialize(record) : JSON.stringify(record),
+        );
       }),
     get: (id) => chain(K.queueRecord(id), () => keyv.get<QueuedClose>(K.queueRecord(id))),
-    remove: (id) =>
-      chain(K.queueRecord(id), async () => {
-        await db.query(`DELETE FROM ${table} WHERE key = ?`, K.queueRecord(id));
-      }),
+    remove: (id) => chain(K.queueRecord(id), () => batches.remove(K.queueRecord(id))),
     list: async () => {
       const from = K.queueRecord('');
       const rows = (await db.query(
@@ -56,41 +57,6 @@ export function sqliteQueue(keyv: Keyv, db: SqliteQuery, table: string): CloseQu
       return (await Promise.all(rows.map((r) => decode(r.value)))).filter((e) => e !== undefined);
     },
   };
-}
-
-/** Rows per statement: two variables each, well under SQLite's oldest limit of 999. */
-const batchRows = 200;
-
-/**
- * Group commit: puts that arrive while one INSERT is in flight go out together in the next. A burst of
- * closes is acknowledged only once each is stored, and one statement per close queued them all behind
- * each other on sqlite's one connection (p99 ack 3.5 s at 500 req/s in `npm run bench`).
- */
-function groupCommit(db: SqliteQuery, table: string) {
-  const waiting: { key: string; value: string; done(e?: unknown): void }[] = [];
-  let flushing = false;
-  async function flush() {
-    flushing = true;
-    while (waiting.length > 0) {
-      const batch = waiting.splice(0, batchRows);
-      const rows = batch.map(() => '(?, ?)').join(', ');
-      try {
-        await db.query(
-          `INSERT INTO ${table} (key, value) VALUES ${rows} ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-          ...batch.flatMap((b) => [b.key, b.value]),
-        );
-        for (const b of batch) b.done();
-      } catch (e) {
-        for (const b of batch) b.done(e);
-      }
-    }
-    flushing = false;
-  }
-  return (key: string, value: string) =>
-    new Promise<void>((resolve, reject) => {
-      waiting.push({ key, value, done: (e) => (e === undefined ? resolve() : reject(e)) });
-      if (!flushing) void flush();
-    });
 }
 
 interface RedisHash {

@@ -5,6 +5,7 @@ import type { PendingSummary } from '../domain/types.ts';
 import { K, keyvOptions, messageOf, type Opened, type Parts, type StoreOptions } from './common.ts';
 import { localParts, serializer } from './local-store.ts';
 import { sqliteQueue } from './queue-store.ts';
+import { sqliteBatches } from './sqlite-batch.ts';
 
 /**
  * sqlite://<path>: one process, survives restarts. The keyv store is @keyv/sqlite, imported here only, so
@@ -38,6 +39,9 @@ export async function openSqlite(path: string, opts: StoreOptions): Promise<Open
     await keyv.disconnect().catch(() => {});
     throw new Error(`store: cannot open sqlite file ${path}: ${messageOf(e)}`, { cause: e });
   }
+  // Every keyv write on this file goes through group commit (sqlite-batch.ts); so do outbox and queue removes.
+  const batches = sqliteBatches(db, table);
+  db.set = (key: string, value: string) => batches.upsert(key, value);
   const chain = serializer();
   const decode = async (raw: string): Promise<PendingSummary | undefined> => {
     const data = keyv.deserialize ? await keyv.deserialize<PendingSummary>(raw) : JSON.parse(raw);
@@ -47,10 +51,7 @@ export async function openSqlite(path: string, opts: StoreOptions): Promise<Open
     // Chained per id, so a remove never overtakes the put before it (sqlite3 may run statements out of order).
     put: (rec) => chain(K.outboxRecord(rec.id), async () => void (await keyv.set(K.outboxRecord(rec.id), rec))),
     // One DELETE (keyv.delete would SELECT first to report whether the key existed).
-    remove: (id) =>
-      chain(K.outboxRecord(id), async () => {
-        await db.query(`DELETE FROM ${table} WHERE key = ?`, K.outboxRecord(id));
-      }),
+    remove: (id) => chain(K.outboxRecord(id), () => batches.remove(K.outboxRecord(id))),
     // Every `ci:outbox:<id>` row, as a range on the primary key (';' follows ':'); createStore sorts them
     // oldest first by createdAt, which lives inside the serialised value.
     list: async () => {
@@ -63,7 +64,7 @@ export async function openSqlite(path: string, opts: StoreOptions): Promise<Open
       return (await Promise.all(rows.map((r) => decode(r.value)))).filter((r) => r !== undefined);
     },
   };
-  return { keyv, parts: localParts(keyv, outbox, sqliteQueue(keyv, db, table)) };
+  return { keyv, parts: localParts(keyv, outbox, sqliteQueue(keyv, db, table, batches)) };
 }
 
 /** Files written before one key per record keep every pending summary in one value under `ci:outbox`. */

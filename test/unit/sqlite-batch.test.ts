@@ -1,0 +1,63 @@
+import KeyvSqlite from '@keyv/sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sqliteBatches } from '../../src/store/sqlite-batch.ts';
+
+/** Group commit on a real sqlite database (in memory): fewer statements, same rows, errors to every writer. */
+describe('sqlite group commit', () => {
+  const open: KeyvSqlite[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((d) => d.disconnect()));
+  });
+
+  async function setup() {
+    const db = new KeyvSqlite({ uri: 'sqlite://:memory:' });
+    open.push(db);
+    await db.query('SELECT 1');
+    const statements: string[] = [];
+    const counted = {
+      query: (sql: string, ...args: unknown[]) => {
+        statements.push(sql.split(' ')[0] ?? '');
+        return db.query(sql, ...args);
+      },
+    };
+    const table = db.opts.table ?? 'keyv';
+    const rows = async () =>
+      (await db.query(`SELECT key, value FROM ${table} ORDER BY key`)) as { key: string; value: string }[];
+    return { db, table, statements, batches: sqliteBatches(counted, table), rows };
+  }
+
+  it('writes 450 rows issued at once in a handful of statements, each promise resolving once stored', async () => {
+    const { statements, batches, rows } = await setup();
+    const keys = Array.from({ length: 450 }, (_, i) => `k:${String(i).padStart(3, '0')}`);
+    await Promise.all(keys.map((k) => batches.upsert(k, `v-${k}`)));
+    expect((await rows()).map((r) => r.key)).toEqual(keys);
+    // The first goes alone; the rest wait for it and go 200 at a time.
+    expect(statements).toEqual(['INSERT', 'INSERT', 'INSERT', 'INSERT']);
+    await Promise.all(keys.slice(0, 300).map((k) => batches.remove(k)));
+    expect((await rows()).map((r) => r.key)).toEqual(keys.slice(300));
+    expect(statements.filter((s) => s === 'DELETE')).toHaveLength(3);
+  });
+
+  it('a later write to the same key wins, within one statement or across two', async () => {
+    const { batches, rows } = await setup();
+    await Promise.all([batches.upsert('a', '1'), batches.upsert('b', '1'), batches.upsert('b', '2')]);
+    expect(await rows()).toEqual([
+      { key: 'a', value: '1' },
+      { key: 'b', value: '2' },
+    ]);
+  });
+
+  it('a statement that fails rejects every write in it, and the next batch still runs', async () => {
+    const { db, table, batches } = await setup();
+    await db.query(
+      `CREATE TRIGGER no_bad BEFORE INSERT ON ${table} WHEN NEW.key = 'bad' BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+    );
+    const results = await Promise.allSettled([
+      batches.upsert('first', '1'),
+      batches.upsert('bad', '1'),
+      batches.upsert('good', '1'),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    await expect(batches.upsert('after', '1')).resolves.toBeUndefined();
+  });
+});
