@@ -108,7 +108,7 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     },
     dispositions: config.dispositions,
   };
-  const closeNow = createCloseIncident({ ...closeDeps, d3: admission.closer });
+  const closeNow = admission.gate(createCloseIncident({ ...closeDeps, d3: admission.closer }));
   // Acknowledged closes are stored until finished, and taken over when their instance dies.
   const queue = createCloseQueue({
     store,
