@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import type { CloseRequest } from '../../src/domain/close-incident.ts';
+import type { D3Gateway } from '../../src/domain/ports.ts';
+import type { Outcome } from '../../src/domain/types.ts';
+import { trackAdmission } from '../../src/runtime/admission.ts';
+
+const tick = () => new Promise((r) => setTimeout(r, 2));
+const req = (i: number) => ({ requestId: `r${i}`, incidentNumber: `20261201-${i}` }) as CloseRequest;
+
+/** The gate between "acknowledged" and "in D3's queue": bounded, never losing a place. */
+describe('admission gate', () => {
+  function setup(aheadMax: number) {
+    const sent: string[] = [];
+    const d3 = {
+      closeIncident: async (cmd: { requestId: string }) => void sent.push(cmd.requestId),
+      queueDepth: () => 0,
+    } as unknown as D3Gateway;
+    const admission = trackAdmission(d3, 500, aheadMax);
+    let before = 0;
+    let most = 0;
+    /** A close's work before D3 (store reads, lock), then its call, then the rest. */
+    const close = admission.gate(async (r: CloseRequest): Promise<Outcome> => {
+      most = Math.max(most, ++before);
+      await tick();
+      before--;
+      if (r.incidentNumber.endsWith('-refused')) throw new Error('refused before D3');
+      await admission.closer.closeIncident({ requestId: r.requestId } as never);
+      await tick();
+      return { ok: true } as Outcome;
+    });
+    return { close, sent, most: () => most };
+  }
+
+  it('runs 100 closes with at most 16 before D3 at once, and every one reaches D3', async () => {
+    const { close, sent, most } = setup(16);
+    await Promise.all(Array.from({ length: 100 }, (_, i) => close(req(i))));
+    expect(most()).toBe(16);
+    expect(new Set(sent).size).toBe(100);
+  });
+
+  it('gives the place back when a close ends before D3 (refused), so the queue behind it still runs', async () => {
+    const { close, sent } = setup(2);
+    const refused = Array.from({ length: 4 }, (_, i) => ({ ...req(i), incidentNumber: `x-${i}-refused` }));
+    const results = await Promise.allSettled([...refused.map((r) => close(r)), close(req(10)), close(req(11))]);
+    expect(results.map((r) => r.status)).toEqual([
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    expect(sent).toEqual(['r10', 'r11']);
+  });
+});
