@@ -26,31 +26,42 @@ export function sqliteBatches(db: SqliteQuery, table: string) {
   const deletes = batcher<string>((keys) =>
     db.query(`DELETE FROM ${table} WHERE key IN (${keys.map(() => '?').join(', ')})`, ...keys),
   );
+  // Reads too (keyv's get): one SELECT … IN for the keys asked while one is in flight.
+  const reads = batcher<string, string | undefined>(async (keys) => {
+    const unique = [...new Set(keys)];
+    const rows = (await db.query(
+      `SELECT key, value FROM ${table} WHERE key IN (${unique.map(() => '?').join(', ')})`,
+      ...unique,
+    )) as { key: string; value: string }[];
+    const found = new Map(rows.map((r) => [r.key, r.value]));
+    return keys.map((k) => found.get(k));
+  });
   return {
-    upsert: (key: string, value: string) => upserts([key, value]),
-    remove: (key: string) => deletes(key),
+    upsert: (key: string, value: string) => upserts([key, value]) as Promise<void>,
+    remove: (key: string) => deletes(key) as Promise<void>,
+    read: (key: string) => reads(key),
   };
 }
 
-function batcher<T>(run: (items: T[]) => Promise<unknown>) {
-  const waiting: { item: T; done(e?: unknown): void }[] = [];
+function batcher<T, R = unknown>(run: (items: T[]) => Promise<R[] | unknown>) {
+  const waiting: { item: T; done(e: unknown, result?: R): void }[] = [];
   let flushing = false;
   async function flush() {
     flushing = true;
     while (waiting.length > 0) {
       const batch = waiting.splice(0, batchRows);
       try {
-        await run(batch.map((b) => b.item));
-        for (const b of batch) b.done();
+        const results = await run(batch.map((b) => b.item));
+        batch.forEach((b, i) => b.done(undefined, Array.isArray(results) ? (results[i] as R) : undefined));
       } catch (e) {
-        for (const b of batch) b.done(e ?? new Error('sqlite write failed'));
+        for (const b of batch) b.done(e ?? new Error('sqlite statement failed'));
       }
     }
     flushing = false;
   }
   return (item: T) =>
-    new Promise<void>((resolve, reject) => {
-      waiting.push({ item, done: (e) => (e === undefined ? resolve() : reject(e)) });
+    new Promise<R>((resolve, reject) => {
+      waiting.push({ item, done: (e, result) => (e === undefined ? resolve(result as R) : reject(e)) });
       if (!flushing) void flush();
     });
 }

@@ -39,9 +39,11 @@ export async function openSqlite(path: string, opts: StoreOptions): Promise<Open
     await keyv.disconnect().catch(() => {});
     throw new Error(`store: cannot open sqlite file ${path}: ${messageOf(e)}`, { cause: e });
   }
-  // Every keyv write on this file goes through group commit (sqlite-batch.ts); so do outbox and queue removes.
+  // Every keyv read and write on this file goes through group commit (sqlite-batch.ts); so do outbox and
+  // queue removes.
   const batches = sqliteBatches(db, table);
   db.set = (key: string, value: string) => batches.upsert(key, value);
+  db.get = (key: string) => batches.read(key) as never;
   const chain = serializer();
   const decode = async (raw: string): Promise<PendingSummary | undefined> => {
     const data = keyv.deserialize ? await keyv.deserialize<PendingSummary>(raw) : JSON.parse(raw);

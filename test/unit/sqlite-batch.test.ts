@@ -26,13 +26,19 @@ describe('sqlite group commit', () => {
     return { db, table, statements, batches: sqliteBatches(counted, table), rows };
   }
 
-  it('writes 450 rows issued at once in a handful of statements, each promise resolving once stored', async () => {
+  it('writes, reads and removes 450 rows asked at once in a handful of statements, each promise answered', async () => {
     const { statements, batches, rows } = await setup();
     const keys = Array.from({ length: 450 }, (_, i) => `k:${String(i).padStart(3, '0')}`);
     await Promise.all(keys.map((k) => batches.upsert(k, `v-${k}`)));
     expect((await rows()).map((r) => r.key)).toEqual(keys);
     // The first goes alone; the rest wait for it and go 200 at a time.
     expect(statements).toEqual(['INSERT', 'INSERT', 'INSERT', 'INSERT']);
+    statements.length = 0;
+    // Reads batch the same way; a key asked twice and a key never written are answered too.
+    const asked = [...keys, 'k:000', 'k:missing'];
+    const values = await Promise.all(asked.map((k) => batches.read(k)));
+    expect(values).toEqual([...keys.map((k) => `v-${k}`), 'v-k:000', undefined]);
+    expect(statements).toEqual(['SELECT', 'SELECT', 'SELECT', 'SELECT']);
     await Promise.all(keys.slice(0, 300).map((k) => batches.remove(k)));
     expect((await rows()).map((r) => r.key)).toEqual(keys.slice(300));
     expect(statements.filter((s) => s === 'DELETE')).toHaveLength(3);
