@@ -41,12 +41,22 @@ export function trackAdmission(d3: D3Gateway, queueMax: number, aheadMax = 16) {
       }),
     );
   };
-  /** The closer the close use case calls: a close leaves `admitting` as it enters D3's queue (synchronously). */
+  /**
+   * The closer the close use case calls: a close leaves `admitting` as it enters D3's queue. A queued
+   * close first records "attempted" (a store write, in the gateway just before its slot wait); it stays
+   * counted until that write is done, or a burst saw a queue emptier than it was, acknowledged too many,
+   * and refused some of them for a full queue after "Closing…" (npm run bench: 38–113 a run).
+   */
   const closer: IncidentCloser = {
     closeIncident(cmd) {
-      admitting.delete(cmd.requestId);
       leave(cmd.requestId);
-      return d3.closeIncident(cmd);
+      const record = cmd.beforeFirstSend;
+      if (!record) {
+        admitting.delete(cmd.requestId);
+        return d3.closeIncident(cmd);
+      }
+      const beforeFirstSend = () => record().finally(() => admitting.delete(cmd.requestId));
+      return d3.closeIncident({ ...cmd, beforeFirstSend });
     },
   };
   return {

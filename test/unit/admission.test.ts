@@ -52,4 +52,31 @@ describe('admission gate', () => {
     ]);
     expect(sent).toEqual(['r10', 'r11']);
   });
+
+  it('counts a close as busy until it is in D3\'s queue, including its "attempted" store write', async () => {
+    let recorded!: () => void;
+    const slowWrite = new Promise<void>((r) => {
+      recorded = r;
+    });
+    let queued = 0;
+    const d3 = {
+      // As the gateway does: the "attempted" write, then the wait for a slot (the queue).
+      closeIncident: async (cmd: { beforeFirstSend?: () => Promise<void> }) => {
+        await cmd.beforeFirstSend?.();
+        queued++;
+      },
+      queueDepth: () => queued,
+    } as unknown as D3Gateway;
+    const admission = trackAdmission(d3, 1);
+    const work = admission.admit(req(1), async (r) => {
+      await admission.closer.closeIncident({ requestId: r.requestId, beforeFirstSend: () => slowWrite } as never);
+    });
+    await tick();
+    // Neither "admitting" nor in the queue would read as room for one more close.
+    expect(admission.busy()).toBe(true);
+    recorded();
+    await work;
+    expect(queued).toBe(1);
+    expect(admission.busy()).toBe(true);
+  });
 });
