@@ -68,7 +68,12 @@ export function createCloseQueue(deps: CloseQueueDeps) {
       // takes it over tells them (D3's state shows it closed by this request). Told twice beats never told.
       // A reply that failed is the caller's error to handle (Bolt's error handler tries once more); the
       // close is finished either way, so its entry goes.
-      const told = tell ? await tell(result).then(() => undefined, (e: unknown) => ({ e })) : undefined;
+      const told = tell
+        ? await tell(result).then(
+            () => undefined,
+            (e: unknown) => ({ e }),
+          )
+        : undefined;
       // A lost claim means another instance runs this close now: its entry is that instance's to remove.
       if (!handed && !claim.signal.aborted) {
         await store.queue.remove(entry.id).catch((e) => log.warn({ err: e }, 'queued close finished; not removed'));
@@ -142,6 +147,10 @@ export function createCloseQueue(deps: CloseQueueDeps) {
     scanning = true;
     try {
       return await takeOverListed();
+    } catch (e) {
+      // Called from a timer: a throw here would be an unhandled rejection, which ends the process.
+      log.error({ err: e }, 'taking over queued closes failed; retrying at the next interval');
+      return 0;
     } finally {
       scanning = false;
     }

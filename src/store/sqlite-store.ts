@@ -63,7 +63,7 @@ export async function openSqlite(path: string, opts: StoreOptions): Promise<Open
       return (await Promise.all(rows.map((r) => decode(r.value)))).filter((r) => r !== undefined);
     },
   };
-  return { keyv, parts: localParts(keyv, outbox, sqliteQueue(keyv, db, table)) };
+  return { keyv, parts: localParts(keyv, outbox, sqliteQueue(keyv, db, table, opts.log)) };
 }
 
 /** Files written before one key per record keep every pending summary in one value under `ci:outbox`. */
