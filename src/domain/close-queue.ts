@@ -103,10 +103,22 @@ export function createCloseQueue(deps: CloseQueueDeps) {
    * in memory only; a store slower than STORE_BEFORE_ACK_MS is not waited for by the acknowledgement.
    */
   async function accept(req: CloseRequest): Promise<Outcome> {
-    const { requestId, slackUserId, slackTeamId, channelId, incidentNumber, note } = req;
+    const { requestId, slackUserId, slackTeamId, channelId, threadTs, incidentNumber, note } = req;
+    const { disposition, noteMayName } = req;
     const entry: QueuedClose = {
       id: requestId,
-      request: { requestId, slackUserId, channelId, incidentNumber, note, ...(slackTeamId && { slackTeamId }) },
+      // Everything the close is run with: a taker-over must close it as the analyst asked (reason, thread).
+      request: {
+        requestId,
+        slackUserId,
+        channelId,
+        incidentNumber,
+        note,
+        ...(slackTeamId && { slackTeamId }),
+        ...(threadTs && { threadTs }),
+        ...(disposition && { disposition }),
+        ...(noteMayName && { noteMayName }),
+      },
       ...(req.responseUrl && { responseUrl: req.responseUrl }),
       createdAt: Date.now(),
     };
