@@ -66,19 +66,21 @@ export function createCloseQueue(deps: CloseQueueDeps) {
       const result: Outcome = handed ? { ok: false, error: new CloseError('close_handed_over') } : outcome;
       // The analyst is told before the entry goes: a crash in between leaves the close stored, so whoever
       // takes it over tells them (D3's state shows it closed by this request). Told twice beats never told.
-      // A reply that failed is the caller's error to handle (Bolt's error handler tries once more); the
-      // close is finished either way, so its entry goes.
-      const told = tell
-        ? await tell(result).then(
-            () => undefined,
-            (e: unknown) => ({ e }),
-          )
-        : undefined;
+      // A reply the request's own channel refused (response_url expired, used up, Slack failing) goes the
+      // taker-over's way instead (response_url, else a DM): the close is finished either way, so its entry goes.
+      if (tell) {
+        await tell(result).catch(async (e: unknown) => {
+          log.warn(
+            { err: e, requestId: entry.id },
+            'outcome not accepted on the request; sending it as for a taken-over close',
+          );
+          await deps.tell(entry, result);
+        });
+      }
       // A lost claim means another instance runs this close now: its entry is that instance's to remove.
       if (!handed && !claim.signal.aborted) {
         await store.queue.remove(entry.id).catch((e) => log.warn({ err: e }, 'queued close finished; not removed'));
       }
-      if (told) throw told.e;
       return result;
     } finally {
       claim.stop();
