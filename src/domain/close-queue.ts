@@ -18,6 +18,11 @@ export interface CloseQueueDeps {
   claimTtlMs: number;
   /** Answers every close waiting for a D3 slot with "shutting down, not sent" (the limiter's close()). */
   stopD3Queue(): void;
+  /**
+   * True while this instance's D3 queue has no room (D3_QUEUE_MAX): a takeover then waits for the next
+   * scan (or another instance) instead of being refused a slot, which would leave it untold or unknown.
+   */
+  busy?(): boolean;
   /** Lets a graceful stop wait for closes taken over here (the runtime's closures in flight). */
   track?(work: Promise<unknown>, incidentNumber: string): void;
   log: Log;
@@ -183,6 +188,7 @@ export function createCloseQueue(deps: CloseQueueDeps) {
     const confirmed = new Map(outbox.filter((p) => !p.unconfirmed).map((p) => [p.id, p] as const));
     for (const listed of entries) {
       if (stopping || running.has(listed.id)) continue;
+      if (deps.busy?.()) break;
       const claim = await store.locks.acquire(claimKey(listed.id), instanceId, deps.claimTtlMs).catch(() => undefined);
       if (!claim?.acquired || running.has(listed.id)) continue;
       // Read again under the claim: the listing may predate its owner finishing (and removing) it.
