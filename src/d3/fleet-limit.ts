@@ -53,7 +53,26 @@ function redisClock() {
  */
 const FLEET_LATE_MS = 25;
 
+/**
+ * A reservation Redis has not answered by then is given up (the caller is not sent): a partitioned
+ * Redis keeps its socket open and never answers, and node-redis has no command timeout of its own.
+ * A late answer only wastes that slot, never spends one twice.
+ */
+const RESERVE_TIMEOUT_MS = 3_000;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 const localNow = () => performance.timeOrigin + performance.now();
 
 /**
@@ -76,7 +95,7 @@ export function createFleetLimiter(o: FleetLimiterOptions): RateLimiter {
   async function takeSlot(): Promise<boolean> {
     const sent = localNow();
     const [slot, redisNow] = (
-      (await o.redis.eval(reserveScript, { keys: [key], arguments: [spacing] })) as string[]
+      (await within(o.redis.eval(reserveScript, { keys: [key], arguments: [spacing] }), RESERVE_TIMEOUT_MS)) as string[]
     ).map(Number) as [number, number];
     clock.sample(sent, localNow(), redisNow);
     const { offset, error } = clock.best();
@@ -143,7 +162,9 @@ export async function connectFleetLimiter(url: string, o: Omit<FleetLimiterOptio
   return {
     limiter,
     async disconnect() {
-      if (client.isReady) await client.close();
+      // close() waits for every reply still due: a partitioned Redis would hold the shutdown forever.
+      if (client.isReady)
+        await within(client.close(), RESERVE_TIMEOUT_MS).catch(() => client.isOpen && client.destroy());
       else if (client.isOpen) client.destroy();
     },
   };

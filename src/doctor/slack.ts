@@ -1,7 +1,7 @@
 import { WebClient } from '@slack/web-api';
 import type { Config } from '../config.ts';
 import { slackErrorOf } from '../slack/web.ts';
-import { type CheckResult, fail, pass, skip, warn } from './check.ts';
+import { type CheckResult, fail, pass, skip } from './check.ts';
 import { findManifest, manifestBotScopes } from './manifest.ts';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel: () => 'error', setName() {} };
@@ -48,11 +48,13 @@ function scopesCheck(granted: string[] | undefined, o: { cwd: string; manifest?:
       'restore manifest.yml',
     );
   }
+  // Unknown is not a pass: Slack sends the header on every answer, so its absence (a proxy stripping it)
+  // leaves the scopes unchecked, and the run must not end as if they had been.
   if (granted === undefined) {
-    return warn(
+    return fail(
       'slack scopes',
-      'Slack did not report the granted scopes (no x-oauth-scopes header)',
-      `compare OAuth & Permissions with manifest.yml: ${wanted.join(', ')}`,
+      'Slack did not report the granted scopes (no x-oauth-scopes header), so they are unchecked',
+      `let the x-oauth-scopes header through any proxy to Slack, or compare OAuth & Permissions with manifest.yml by hand: ${wanted.join(', ')}`,
     );
   }
   const missing = wanted.filter((s) => !granted.includes(s));

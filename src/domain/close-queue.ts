@@ -18,6 +18,11 @@ export interface CloseQueueDeps {
   claimTtlMs: number;
   /** Answers every close waiting for a D3 slot with "shutting down, not sent" (the limiter's close()). */
   stopD3Queue(): void;
+  /**
+   * True while this instance's D3 queue has no room (D3_QUEUE_MAX): a takeover then waits for the next
+   * scan (or another instance) instead of being refused a slot, which would leave it untold or unknown.
+   */
+  busy?(): boolean;
   /** Lets a graceful stop wait for closes taken over here (the runtime's closures in flight). */
   track?(work: Promise<unknown>, incidentNumber: string): void;
   log: Log;
@@ -66,19 +71,21 @@ export function createCloseQueue(deps: CloseQueueDeps) {
       const result: Outcome = handed ? { ok: false, error: new CloseError('close_handed_over') } : outcome;
       // The analyst is told before the entry goes: a crash in between leaves the close stored, so whoever
       // takes it over tells them (D3's state shows it closed by this request). Told twice beats never told.
-      // A reply that failed is the caller's error to handle (Bolt's error handler tries once more); the
-      // close is finished either way, so its entry goes.
-      const told = tell
-        ? await tell(result).then(
-            () => undefined,
-            (e: unknown) => ({ e }),
-          )
-        : undefined;
+      // A reply the request's own channel refused (response_url expired, used up, Slack failing) goes the
+      // taker-over's way instead (response_url, else a DM): the close is finished either way, so its entry goes.
+      if (tell) {
+        await tell(result).catch(async (e: unknown) => {
+          log.warn(
+            { err: e, requestId: entry.id },
+            'outcome not accepted on the request; sending it as for a taken-over close',
+          );
+          await deps.tell(entry, result);
+        });
+      }
       // A lost claim means another instance runs this close now: its entry is that instance's to remove.
       if (!handed && !claim.signal.aborted) {
         await store.queue.remove(entry.id).catch((e) => log.warn({ err: e }, 'queued close finished; not removed'));
       }
-      if (told) throw told.e;
       return result;
     } finally {
       claim.stop();
@@ -103,10 +110,22 @@ export function createCloseQueue(deps: CloseQueueDeps) {
    * in memory only; a store slower than STORE_BEFORE_ACK_MS is not waited for by the acknowledgement.
    */
   async function accept(req: CloseRequest): Promise<Outcome> {
-    const { requestId, slackUserId, slackTeamId, channelId, incidentNumber, note } = req;
+    const { requestId, slackUserId, slackTeamId, channelId, threadTs, incidentNumber, note } = req;
+    const { disposition, noteMayName } = req;
     const entry: QueuedClose = {
       id: requestId,
-      request: { requestId, slackUserId, channelId, incidentNumber, note, ...(slackTeamId && { slackTeamId }) },
+      // Everything the close is run with: a taker-over must close it as the analyst asked (reason, thread).
+      request: {
+        requestId,
+        slackUserId,
+        channelId,
+        incidentNumber,
+        note,
+        ...(slackTeamId && { slackTeamId }),
+        ...(threadTs && { threadTs }),
+        ...(disposition && { disposition }),
+        ...(noteMayName && { noteMayName }),
+      },
       ...(req.responseUrl && { responseUrl: req.responseUrl }),
       createdAt: Date.now(),
     };
@@ -147,6 +166,10 @@ export function createCloseQueue(deps: CloseQueueDeps) {
     scanning = true;
     try {
       return await takeOverListed();
+    } catch (e) {
+      // Called from a timer: a throw here would be an unhandled rejection, which ends the process.
+      log.error({ err: e }, 'taking over queued closes failed; retrying at the next interval');
+      return 0;
     } finally {
       scanning = false;
     }
@@ -165,6 +188,7 @@ export function createCloseQueue(deps: CloseQueueDeps) {
     const confirmed = new Map(outbox.filter((p) => !p.unconfirmed).map((p) => [p.id, p] as const));
     for (const listed of entries) {
       if (stopping || running.has(listed.id)) continue;
+      if (deps.busy?.()) break;
       const claim = await store.locks.acquire(claimKey(listed.id), instanceId, deps.claimTtlMs).catch(() => undefined);
       if (!claim?.acquired || running.has(listed.id)) continue;
       // Read again under the claim: the listing may predate its owner finishing (and removing) it.

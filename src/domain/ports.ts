@@ -162,8 +162,12 @@ export interface QueuedClose {
     slackUserId: string;
     slackTeamId?: string;
     channelId: string;
+    threadTs?: string;
     incidentNumber: string;
     note: string;
+    /** The reason chosen in a form, and whether the note may name one (`fp: …`): whoever finishes it sets it. */
+    disposition?: string;
+    noteMayName?: boolean;
   };
   /** Where the outcome goes while Slack accepts it (30 minutes); a DM after that or without one. */
   responseUrl?: string;

@@ -112,7 +112,9 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
   // Acknowledged closes are stored until finished, and taken over when their instance dies.
   const queue = createCloseQueue({
     store,
-    closeIncident: closeNow,
+    // A taken-over close counts with D3's queue from its start, as an acknowledged command does (admission.ts).
+    closeIncident: (req) => (req.queued?.resumed ? admission.admit(req, closeNow) : closeNow(req)),
+    busy: admission.busy,
     tell: queuedReply(config, edges, log),
     instanceId,
     claimTtlMs: config.outbox.claimTtlMs,

@@ -89,7 +89,7 @@ export async function openRedis(url: string, opts: StoreOptions, secrets: string
         remove: async (id) => void (await client.hDel(K.outbox, id)),
         list: async () => (await client.hVals(K.outbox)).map(parse<PendingSummary>),
       },
-      queue: redisQueue(client),
+      queue: redisQueue(client, opts.log),
       audit: {
         append: async (rec) => {
           const key = K.audit(rec.incidentNumber);

@@ -52,7 +52,7 @@ function batcher<T, R = unknown>(run: (items: T[]) => Promise<R[] | unknown>) {
       const batch = waiting.splice(0, batchRows);
       try {
         const results = await run(batch.map((b) => b.item));
-        batch.forEach((b, i) => b.done(undefined, Array.isArray(results) ? (results[i] as R) : undefined));
+        for (const [i, b] of batch.entries()) b.done(undefined, Array.isArray(results) ? (results[i] as R) : undefined);
       } catch (e) {
         for (const b of batch) b.done(e ?? new Error('sqlite statement failed'));
       }

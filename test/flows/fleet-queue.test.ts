@@ -92,14 +92,14 @@ describe('acknowledged closes survive their instance', () => {
    * before it ("Closing…" or an earlier outcome). A crash after Slack took the outcome but before the
    * stored close was removed has the close told again, in place: still one message.
    */
-  const seen = (id: string) =>
-    slack
-      .responses(id)
-      .reduce<unknown[]>(
-        (shown, r) =>
-          (r as { replace_original?: boolean }).replace_original ? [...shown.slice(0, -1), r] : [...shown, r],
-        [],
-      );
+  const seen = (id: string) => {
+    const shown: unknown[] = [];
+    for (const r of slack.responses(id)) {
+      if ((r as { replace_original?: boolean }).replace_original) shown.pop();
+      shown.push(r);
+    }
+    return shown;
+  };
 
   /** Every incident closed by exactly one call, and every analyst told the outcome exactly once. */
   async function expectAllFinished() {
