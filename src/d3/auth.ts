@@ -46,7 +46,8 @@ export async function signD3Body(
   o: Pick<D3JwtSettings, 'claims' | 'ttlS'>,
   now = Date.now(),
 ): Promise<string> {
-  // Loaded on the first signed request: jose is 47 modules that key-mode start-ups never need.
+  // Imported on demand: jose is 47 modules that key-mode start-ups never need (client.ts loads it at
+  // start-up when D3_AUTH=jwt).
   const { SignJWT } = await import('jose');
   const jwt = new SignJWT({ ...o.claims, ...(body as Record<string, unknown>) }).setProtectedHeader({
     alg: 'HS256',

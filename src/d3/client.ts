@@ -131,6 +131,9 @@ export function createD3Client(o: D3ClientOptions): D3Client {
   const maxBody = o.maxBodyBytes ?? 1024 * 1024;
   let closing: Promise<void> | undefined;
   const auth: D3Auth = o.auth ?? { kind: 'key', header: o.keyHeader };
+  // Loaded now, not on the first signed call: that call is made right after its rate-limit slot, and
+  // loading jose then would delay its arrival at D3 past the limiter's allowance.
+  if (auth.kind === 'jwt') void import('jose').catch(() => {});
   const jwtSecrets =
     auth.kind === 'jwt' ? [auth.secret, auth.stateSecret, ...(auth.fieldsSecret ? [auth.fieldsSecret] : [])] : [];
   const keys = [o.apiKey, o.stateApiKey, ...(o.fieldsApiKey ? [o.fieldsApiKey] : []), ...jwtSecrets]

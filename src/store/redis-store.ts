@@ -62,7 +62,19 @@ export async function openRedis(url: string, opts: StoreOptions, secrets: string
   const keyv = new Keyv(new KeyvRedis(client, { throwOnErrors: true, throwOnConnectError: true }), keyvOptions);
   const setNx = async (key: string, value: string, ttlMs: number) =>
     (await client.set(key, value, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } })) !== null;
-  const parse = <T>(json: string) => JSON.parse(json) as T;
+  // One damaged value (written by hand, another version) is skipped and logged, never the whole list: a
+  // list that throws would stop the summary replay for every pending summary behind it.
+  const parseAll =
+    <T>(what: string) =>
+    (values: string[]): T[] =>
+      values.flatMap((v) => {
+        try {
+          return [JSON.parse(v) as T];
+        } catch {
+          opts.log?.warn({ what }, 'store: unreadable record in Redis skipped');
+          return [];
+        }
+      });
   return {
     keyv,
     parts: {
@@ -87,7 +99,7 @@ export async function openRedis(url: string, opts: StoreOptions, secrets: string
       outbox: {
         put: async (rec) => void (await client.hSet(K.outbox, rec.id, JSON.stringify(rec))),
         remove: async (id) => void (await client.hDel(K.outbox, id)),
-        list: async () => (await client.hVals(K.outbox)).map(parse<PendingSummary>),
+        list: async () => parseAll<PendingSummary>('pending summary')(await client.hVals(K.outbox)),
       },
       queue: redisQueue(client, opts.log),
       audit: {
@@ -105,8 +117,10 @@ export async function openRedis(url: string, opts: StoreOptions, secrets: string
             .pExpire(mine, auditTtlMs)
             .exec();
         },
-        history: async (n, limit = 20) => (await client.lRange(K.audit(n), 0, limit - 1)).map(parse<AuditRecord>),
-        byUser: async (u, limit = 10) => (await client.lRange(K.auditByUser(u), 0, limit - 1)).map(parse<AuditRecord>),
+        history: async (n, limit = 20) =>
+          parseAll<AuditRecord>('audit record')(await client.lRange(K.audit(n), 0, limit - 1)),
+        byUser: async (u, limit = 10) =>
+          parseAll<AuditRecord>('audit record')(await client.lRange(K.auditByUser(u), 0, limit - 1)),
       },
       ping: async () => (await client.ping()) === 'PONG',
       close: async () => {

@@ -455,6 +455,16 @@ describe.skipIf(redis.skip)('store on redis:// shared by several instances', () 
     expect(await a.overrides.get('U1234')).toBeUndefined();
   });
 
+  it('skips a damaged pending summary or audit record, listing the rest, instead of failing the whole list', async () => {
+    const store = await open();
+    await store.outbox.put(pending('p1'));
+    await store.audit.append(auditRecord(1));
+    await admin!.hSet('ci:outbox', 'broken', '{"id":"broken",');
+    await admin!.lPush('ci:audit:20200526-23', 'not json');
+    expect(await store.outbox.list()).toEqual([pending('p1')]);
+    expect(await store.audit.history('20200526-23')).toEqual([auditRecord(1)]);
+  });
+
   it('keeps every key under ci: with TTLs on locks, once and caches but not on overrides', async () => {
     const store = await open();
     await store.locks.acquire('incident:1', 'alice', 60_000);
