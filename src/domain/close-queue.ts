@@ -155,6 +155,9 @@ export function createCloseQueue(deps: CloseQueueDeps) {
         { err: e, requestId: entry.id },
         'close not stored; it runs in memory only and is lost if this instance dies',
       );
+      // A put that timed out here may still land (Redis runs one connection's commands in order): remove it
+      // after, so a close running in memory is never also found and taken over.
+      await store.queue.remove(entry.id).catch(() => {});
       await store.locks.release(claimKey(entry.id), instanceId).catch(() => {});
       return false;
     }
