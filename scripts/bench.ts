@@ -615,9 +615,23 @@ function markdown(o: {
   const d3Worst = tried.reduce((a, r) => ((r.d3MaxPerS ?? 0) > (a.d3MaxPerS ?? 0) ? r : a), o.slow);
   const growthMb = g.after.rssMb - g.before.rssMb;
   const yes = (ok: boolean) => (ok ? 'met' : '**not met**');
+  // Issue 9's targets: ratios to the bare Bolt app in this same run.
+  const at500 = o.ours.find((r) => r.rate === 500);
+  const bare500 = at500 && bareOf(at500);
+  const ratio500 = at500 && bare500 ? at500.ack.p99 / bare500.ack.p99 : Number.NaN;
+  const closed = o.ours.find((r) => r.rate === undefined);
+  const bareClosed = closed && bareOf(closed);
+  const ourStart = pct(
+    [...o.ours, o.slow].map((r) => r.startupMs).sort((a, b) => a - b),
+    50,
+  );
+  const startRatio = ourStart / (o.bare[0]?.startupMs ?? Number.NaN);
   L.push(
     '| Target | Measured | |',
     '|---|---|---|',
+    `| Ack p99 at 500 req/s ≤ 1.5 × bare Bolt’s | ${f2(ratio500)}× (${ms(at500?.ack.p99 ?? Number.NaN)} ms vs ${ms(bare500?.ack.p99 ?? Number.NaN)} ms) | ${yes(ratio500 <= 1.5)} |`,
+    `| RSS in the closed-loop run ≤ bare Bolt’s + 50 MB | ${f0(closed?.rssLoadMb ?? Number.NaN)} MB vs ${f0(bareClosed?.rssLoadMb ?? Number.NaN)} MB | ${yes((closed?.rssLoadMb ?? Number.POSITIVE_INFINITY) <= (bareClosed?.rssLoadMb ?? Number.NaN) + 50)} |`,
+    `| Start-up to ready ≤ 1.5 × bare Bolt’s | ${f2(startRatio)}× (median ${f0(ourStart)} ms vs ${f0(o.bare[0]?.startupMs ?? Number.NaN)} ms) | ${yes(startRatio <= 1.5)} |`,
     `| Ack p99 at 200 req/s ≤ 1.5 × bare Bolt’s | ${f2(ratio200)}× (${ms(at200?.ack.p99 ?? Number.NaN)} ms vs ${ms(bare200?.ack.p99 ?? Number.NaN)} ms) | ${yes(ratio200 <= 1.5)} |`,
     `| No ack over 1 s at any rate tried | worst ${ms(worst.ack.max)} ms (${worst.run}); ${tried.map((r) => `${r.run}: ${ms(r.ack.max)}`).join(', ')} | ${yes(worst.ack.max <= 1000)} |`,
     `| RSS under load < 150 MB | max ${f1(rssWorst.rssLoadMb)} MB (${rssWorst.run}); ${tried.map((r) => `${r.run}: ${f0(r.rssLoadMb)}`).join(', ')}; growth run ${f0(g.maxLoadMb)} | ${yes(rssWorst.rssLoadMb < 150 && g.maxLoadMb < 150)} |`,

@@ -1,5 +1,6 @@
 import type { Log } from '../log.ts';
 import type { CloseRequest } from './close-incident.ts';
+import { takeOverStored } from './close-queue-takeover.ts';
 import { CloseError } from './errors.ts';
 import { STORE_BEFORE_ACK_MS } from './limits.ts';
 import { keepLock } from './lock-heartbeat.ts';
@@ -168,7 +169,13 @@ export function createCloseQueue(deps: CloseQueueDeps) {
     if (stopping || scanning) return 0;
     scanning = true;
     try {
-      return await takeOverListed();
+      return await takeOverStored({
+        ...deps,
+        claimKey,
+        isStopping: () => stopping,
+        isRunning: (id) => running.has(id),
+        start,
+      });
     } catch (e) {
       // Called from a timer: a throw here would be an unhandled rejection, which ends the process.
       log.error({ err: e }, 'taking over queued closes failed; retrying at the next interval');
@@ -176,51 +183,6 @@ export function createCloseQueue(deps: CloseQueueDeps) {
     } finally {
       scanning = false;
     }
-  }
-
-  async function takeOverListed(): Promise<number> {
-    let taken = 0;
-    const entries = await store.queue.list().catch((e) => {
-      log.warn({ err: e }, 'queued closes not listed; retrying at the next interval');
-      return [];
-    });
-    // A close whose closure D3 confirmed is in the outbox (its summary is the replay's to post): D3 is
-    // not asked again, the analyst is only told.
-    // A close intent (close-intent.ts) shares the id but proves nothing: only a confirmed entry counts.
-    const outbox = entries.length === 0 ? [] : await store.outbox.list().catch(() => []);
-    const confirmed = new Map(outbox.filter((p) => !p.unconfirmed).map((p) => [p.id, p] as const));
-    for (const listed of entries) {
-      if (stopping || running.has(listed.id)) continue;
-      if (deps.busy?.()) break;
-      const claim = await store.locks.acquire(claimKey(listed.id), instanceId, deps.claimTtlMs).catch(() => undefined);
-      if (!claim?.acquired || running.has(listed.id)) continue;
-      // Read again under the claim: the listing may predate its owner finishing (and removing) it.
-      const entry = await store.queue.get(listed.id).catch(() => undefined);
-      if (!entry) {
-        await store.locks.release(claimKey(listed.id), instanceId).catch(() => {});
-        continue;
-      }
-      taken++;
-      const { request } = entry;
-      const pending = confirmed.get(entry.id);
-      if (pending) {
-        await deps.tell(entry, { ok: true, closure: pending.closure, d3Username: pending.d3Username });
-        await store.queue.remove(entry.id).catch(() => {});
-        await store.locks.release(claimKey(entry.id), instanceId).catch(() => {});
-        continue;
-      }
-      log.info(
-        { requestId: entry.id, incident: request.incidentNumber, attempted: entry.attemptedAt !== undefined },
-        'taking over a queued close its instance left',
-      );
-      const tell = async (outcome: Outcome) => {
-        if (outcome.ok || outcome.error.code !== 'close_handed_over') await deps.tell(entry, outcome);
-      };
-      const work = start({ ...request, responseUrl: entry.responseUrl }, entry, true, tell);
-      deps.track?.(work, request.incidentNumber);
-      work.catch((e) => log.error({ err: e, requestId: entry.id }, 'taken-over close failed unexpectedly'));
-    }
-    return taken;
   }
 
   return {
