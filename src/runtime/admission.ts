@@ -1,5 +1,5 @@
 import type { CloseRequest } from '../domain/close-incident.ts';
-import type { D3Gateway, IncidentCloser } from '../domain/ports.ts';
+import type { D3Gateway, IncidentCloser, IncidentFieldSetter, IncidentPreviewer } from '../domain/ports.ts';
 import type { Outcome } from '../domain/types.ts';
 
 /**
@@ -13,7 +13,7 @@ import type { Outcome } from '../domain/types.ts';
  * acknowledged, until one reaches D3's queue. A burst of 500 accepted closes otherwise ran 500 closes'
  * store reads and writes at once, and the acknowledgements of the requests behind them waited for the
  * store behind all of those (npm run bench, 500 req/s). D3 stays as busy: a close leaves the gate as it
- * joins D3's queue, so the queue is refilled as fast as it drains.
+ * joins D3's queue (or makes its first D3 read), so the queue is refilled as fast as it drains.
  */
 export function trackAdmission(d3: D3Gateway, queueMax: number, aheadMax = 16) {
   const admitting = new Set<string>();
@@ -61,6 +61,23 @@ export function trackAdmission(d3: D3Gateway, queueMax: number, aheadMax = 16) {
   };
   return {
     closer,
+    /**
+     * The preview read and the close reason's field set, which come before the close: a close leaves the
+     * gate at its first D3 call of any kind. The gate bounds store work; holding a place through a D3
+     * round trip would cap closes at aheadMax per D3 latency (16 per 500 ms), under D3_MAX_RPS.
+     */
+    reads(d3Side: IncidentPreviewer & IncidentFieldSetter): IncidentPreviewer & IncidentFieldSetter {
+      return {
+        readIncident(q) {
+          leave(q.requestId);
+          return d3Side.readIncident(q);
+        },
+        setIncidentFields(cmd) {
+          leave(cmd.requestId);
+          return d3Side.setIncidentFields(cmd);
+        },
+      };
+    },
     busy: () => d3.queueDepth() + admitting.size >= queueMax,
     /** Runs one acknowledged command close, counted until it reaches D3's queue or ends before it. */
     admit<T>(req: CloseRequest, run: (req: CloseRequest) => Promise<T>): Promise<T> {

@@ -102,8 +102,8 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     lockTtlMs: incidentLockTtlMs,
     closedMemoryMs: 2 * config.d3.clockSkewMs + 60_000,
     preview: {
-      previewer: config.d3.preview ? d3 : undefined,
-      fields: d3,
+      previewer: config.d3.preview ? admission.reads(d3) : undefined,
+      fields: admission.reads(d3),
       onPreviewFailed: metrics.countPreviewFailure,
     },
     dispositions: config.dispositions,

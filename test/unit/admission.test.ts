@@ -79,4 +79,35 @@ describe('admission gate', () => {
     expect(queued).toBe(1);
     expect(admission.busy()).toBe(true);
   });
+
+  it("leaves the gate at a close's first D3 call (the preview read), so slow D3 reads never cap closes at 16 per round trip", async () => {
+    let answer!: () => void;
+    const slowRead = new Promise<void>((r) => {
+      answer = r;
+    });
+    const d3 = {
+      closeIncident: async () => {},
+      queueDepth: () => 0,
+      readIncident: async () => {
+        await slowRead;
+        return {};
+      },
+      setIncidentFields: async () => {},
+    } as unknown as D3Gateway;
+    const admission = trackAdmission(d3, 500, 1);
+    const reads = admission.reads(d3);
+    const started: string[] = [];
+    const close = admission.gate(async (r: CloseRequest): Promise<Outcome> => {
+      started.push(r.requestId);
+      await reads.readIncident({ requestId: r.requestId } as never);
+      await admission.closer.closeIncident({ requestId: r.requestId } as never);
+      return { ok: true } as Outcome;
+    });
+    const both = Promise.all([close(req(1)), close(req(2))]);
+    await tick();
+    // One place: the second close starts while the first waits for D3, not after.
+    expect(started).toEqual(['r1', 'r2']);
+    answer();
+    await both;
+  });
 });
