@@ -1,53 +1,16 @@
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { type RedisServer, redisAvailable, startRedis } from '../support/redis.ts';
+import { type PartitionableRedisProxy, partitionableRedisProxy } from '../support/redis-proxy.ts';
 
 // Attack on "D3 is never called faster than D3_MAX_RPS … by the whole fleet" when the budget's Redis
 // connection stops answering while its socket stays open (a partition, a paused VM). The store's own
 // connection still answers, so the close gets as far as the limiter.
 const N = '20200526-41';
 
-/**
- * A TCP relay to Redis; once armed, the first connection that asks for the fleet budget's key is
- * swallowed in both directions from then on (only the limiter's connection reads that key).
- */
-async function budgetPartitionProxy(target: URL) {
-  let armed = false;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
-    let frozen = false;
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => sockets.delete(s));
-    }
-    client.on('data', (d) => {
-      if (armed && d.includes('ci:d3:next-slot')) frozen = true;
-      if (!frozen) upstream.write(d);
-    });
-    upstream.on('data', (d) => frozen || client.write(d));
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `redis://127.0.0.1:${port}/0`,
-    arm: () => {
-      armed = true;
-    },
-    stop: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
-
 describe.skipIf(!redisAvailable())('attack: the fleet budget (Redis) stops answering', () => {
   let redis: RedisServer | undefined;
-  let proxy: Awaited<ReturnType<typeof budgetPartitionProxy>> | undefined;
+  let proxy: PartitionableRedisProxy | undefined;
   let h: Harness | undefined;
   afterEach(async () => {
     await proxy?.stop();
@@ -61,9 +24,9 @@ describe.skipIf(!redisAvailable())('attack: the fleet budget (Redis) stops answe
   it('the close is not sent over an unread budget, and the analyst is told instead of waiting forever', async () => {
     redis = await startRedis();
     if (!redis) throw new Error('redis-server is required here');
-    proxy = await budgetPartitionProxy(new URL(redis.url));
+    proxy = await partitionableRedisProxy(new URL(redis.url));
     h = await startHarness({ env: { STORE_URL: proxy.url, D3_RETRY_DEADLINE_MS: '5000' } });
-    proxy.arm();
+    proxy.freezeWhen((d) => d.includes('ci:d3:next-slot'));
     const ack = await h.command({ text: `${N} False positive` });
     expect(ack.status).toBe(200);
 
