@@ -87,6 +87,7 @@ describe('attack9b: a graceful stop with closes that carry a close reason', () =
     const closed = d3.closeCalls().map((c) => (c.body as { CommandParams: Record<string, string> }).CommandParams);
     expect(new Set(closed.map((p) => p['Incident Number'])).size).toBe(closes);
     expect(closed).toHaveLength(closes);
-    for (const i of handed) expect(JSON.stringify(slack.responses(`r${i}`).at(-1))).toContain(`Closed ${number(i)} in D3`);
+    for (const i of handed)
+      expect(JSON.stringify(slack.responses(`r${i}`).at(-1))).toContain(`Closed ${number(i)} in D3`);
   }, 90_000);
 });
