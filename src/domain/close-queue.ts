@@ -141,8 +141,18 @@ export function createCloseQueue(deps: CloseQueueDeps) {
     clearTimeout(slow);
     if (waited === 'slow') log.warn({ requestId }, 'store slow: close acknowledged before it was stored');
     await req.acknowledge?.();
-    if (!(await stored)) return deps.closeIncident(req);
+    if (!(await stored)) return deps.closeIncident(req).catch((e: unknown) => unexpected(requestId, e));
     return start(req, entry, false, req.tell);
+  }
+
+  /**
+   * A close held only in memory (the store refused it) that throws (the store still down under its
+   * de-duplication) is an outcome the caller tells: a form has no response_url for the app's error
+   * handler, and nothing else would tell the analyst whose form just closed.
+   */
+  function unexpected(requestId: string, e: unknown): Outcome {
+    log.error({ err: e, requestId }, 'close held in memory failed unexpectedly');
+    return { ok: false, error: new CloseError('internal', { reason: 'close failed unexpectedly' }, { cause: e }) };
   }
 
   /** Claimed before it is stored, so no other instance's scan can take it between the two. */

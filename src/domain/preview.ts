@@ -102,6 +102,10 @@ export async function beforeClose(
         signal: c.signal,
       });
     } catch (e) {
+      // Never sent (the bot stopping, D3's queue full): said as such, so a graceful stop hands the close
+      // over (close-queue.ts) instead of telling the analyst D3 refused the reason.
+      if (isCloseError(e) && (e.code === 'queue_full' || (e.code === 'd3_unavailable' && e.detail.notSent === true)))
+        return { go: false, error: e, auditCode: `disposition_not_set:${e.code}` };
       const d = isCloseError(e) ? e.detail : {};
       const error = new CloseError('disposition_not_set', { d3Message: d.d3Message, status: d.status }, { cause: e });
       return { go: false, error, auditCode: isCloseError(e) ? `disposition_not_set:${e.code}` : 'disposition_not_set' };
