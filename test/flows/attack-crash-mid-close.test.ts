@@ -1,12 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ChildApp, startChildApp } from '../support/child-app.ts';
-import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ChildApp } from '../support/child-app.ts';
+import { useChildApps } from '../support/child-fixture.ts';
+import type { FakeD3 } from '../support/fake-d3.ts';
+import type { FakeSlack } from '../support/fake-slack.ts';
 import { slashCommandBody } from '../support/fixtures.ts';
-import { botToken, d3Key, defaultUserMap, harnessEnv, signingSecret } from '../support/harness.ts';
+import { signingSecret } from '../support/harness.ts';
 import { postSigned } from '../support/sign.ts';
 
 // Attack on "a confirmed closure is never lost" (issue 7.4/7.5) at the worst moment: the app dies after
@@ -17,32 +15,14 @@ const N = '20200526-23';
 const note = 'Crash while D3 acts: benign scanner on WS-0193';
 
 describe('attack: SIGKILL while D3 is closing the incident', () => {
+  const apps = useChildApps({
+    OUTBOX_INTERVAL_MS: '300',
+    D3_TIMEZONE: 'Asia/Shanghai',
+  });
   let d3: FakeD3;
   let slack: FakeSlack;
-  let env: Record<string, string>;
-  const children: ChildApp[] = [];
-
-  beforeEach(async () => {
-    d3 = await startFakeD3({ apiKey: d3Key });
-    slack = await startFakeSlack({ botToken });
-    const dir = mkdtempSync(join(tmpdir(), 'close-incident-attack-'));
-    const userMapFile = join(dir, 'users.yml');
-    writeFileSync(userMapFile, defaultUserMap);
-    env = harnessEnv({
-      d3Url: d3.url,
-      slackApiUrl: slack.apiUrl,
-      userMapFile,
-      STORE_URL: `sqlite://${join(dir, 'x.sqlite')}`,
-      OUTBOX_INTERVAL_MS: '300',
-      D3_TIMEZONE: 'Asia/Shanghai',
-    });
-  });
-  afterEach(async () => {
-    for (const child of children.splice(0)) {
-      child.kill('SIGKILL');
-      await child.exited;
-    }
-    await Promise.all([d3.stop(), slack.stop()]);
+  beforeEach(() => {
+    ({ d3, slack } = apps);
   });
 
   const send = (child: ChildApp, text: string, id: string) =>
@@ -57,8 +37,7 @@ describe('attack: SIGKILL while D3 is closing the incident', () => {
     );
 
   it('does not credit a dead close with a later request’s closure (one post, the later note)', async () => {
-    const first = await startChildApp(env);
-    children.push(first);
+    const first = await apps.start();
     // D3 never acts on this close (it is lost on the way); the app dies waiting for the answer.
     d3.script('close', { fixture: 'close-ok.json', delayMs: 5_000, acts: false });
     expect((await send(first, `${N} first note, never in D3`, 'first')).status).toBe(200);
@@ -69,8 +48,7 @@ describe('attack: SIGKILL while D3 is closing the incident', () => {
     // The replay at start-up cannot read D3's state (a hiccup), so the dead close's intent is still
     // pending when the analyst closes the incident again, successfully.
     d3.script('state', { status: 401, fixture: '401.json' });
-    const second = await startChildApp(env);
-    children.push(second);
+    const second = await apps.start();
     await slack.waitFor(() => d3.requests().some((r) => r.command === 'getIncidentStaticField'), 10_000);
     await send(second, `${N} second note`, 'second');
     await slack.waitFor(() => slack.responses('second').length === 1, 10_000);
@@ -87,8 +65,7 @@ describe('attack: SIGKILL while D3 is closing the incident', () => {
   }, 60_000);
 
   it('announces the closure once after a restart, from D3’s state, as this analyst’s', async () => {
-    const first = await startChildApp(env);
-    children.push(first);
+    const first = await apps.start();
     // D3 acts on the close at once and answers two seconds later; the app dies in between.
     d3.script('close', { fixture: 'close-ok.json', delayMs: 2_000 });
     const ack = await postSigned(
@@ -107,8 +84,7 @@ describe('attack: SIGKILL while D3 is closing the incident', () => {
     expect(await first.exited).toBe('SIGKILL');
     expect(d3.incidents.get(N)?.status).toBe('Closed');
 
-    const second = await startChildApp(env);
-    children.push(second);
+    const second = await apps.start();
     // The replay asks D3 once no close of the incident is under way (with Redis: once the dead close's lock lapses).
     await slack.waitFor(() => slack.calls('chat.postMessage').length >= 1, 60_000);
     await new Promise((r) => setTimeout(r, 1_000));

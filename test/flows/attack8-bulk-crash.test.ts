@@ -1,51 +1,25 @@
-/**
- * Attack 8: the app dies in the middle of a bulk close. D3 has confirmed the first chunk's closures;
- * the channel must still hear of them after a restart ("a confirmed closure is never lost").
- */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ChildApp, startChildApp } from '../support/child-app.ts';
-import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useChildApps } from '../support/child-fixture.ts';
+import type { FakeD3 } from '../support/fake-d3.ts';
+import type { FakeSlack } from '../support/fake-slack.ts';
 import { slashCommandBody } from '../support/fixtures.ts';
-import { botToken, d3Key, defaultUserMap, harnessEnv, signingSecret } from '../support/harness.ts';
+import { signingSecret } from '../support/harness.ts';
 import { postSigned } from '../support/sign.ts';
 
 describe('attack 8: a bulk close cut off by a crash', () => {
+  const apps = useChildApps({
+    OUTBOX_INTERVAL_MS: '300',
+    OUTBOX_CLAIM_TTL_MS: '500',
+    D3_CLOSE_COMMAND: 'CloseIncidentInBulk',
+    D3_BULK_CHUNK: '2',
+  });
   let d3: FakeD3;
   let slack: FakeSlack;
-  let env: Record<string, string>;
-  const children: ChildApp[] = [];
-
-  beforeEach(async () => {
-    d3 = await startFakeD3({ apiKey: d3Key });
-    slack = await startFakeSlack({ botToken });
-    const dir = mkdtempSync(join(tmpdir(), 'close-incident-attack8-'));
-    const userMapFile = join(dir, 'users.yml');
-    writeFileSync(userMapFile, defaultUserMap);
-    env = harnessEnv({
-      d3Url: d3.url,
-      slackApiUrl: slack.apiUrl,
-      userMapFile,
-      STORE_URL: `sqlite://${join(dir, 'x.sqlite')}`,
-      OUTBOX_INTERVAL_MS: '300',
-      OUTBOX_CLAIM_TTL_MS: '500',
-      D3_CLOSE_COMMAND: 'CloseIncidentInBulk',
-      D3_BULK_CHUNK: '2',
-    });
-  });
-  afterEach(async () => {
-    for (const child of children.splice(0)) {
-      child.kill('SIGKILL');
-      await child.exited;
-    }
-    await Promise.all([d3.stop(), slack.stop()]);
+  beforeEach(() => {
+    ({ d3, slack } = apps);
   });
   const start = async () => {
-    const child = await startChildApp(env);
-    children.push(child);
+    const child = await apps.start();
     return child;
   };
 

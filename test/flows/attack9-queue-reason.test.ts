@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ChildApp, startChildApp } from '../support/child-app.ts';
-import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useChildApps } from '../support/child-fixture.ts';
+import type { FakeD3 } from '../support/fake-d3.ts';
+import type { FakeSlack } from '../support/fake-slack.ts';
 import { slashCommandBody } from '../support/fixtures.ts';
-import { botToken, d3Key, defaultUserMap, harnessEnv, signingSecret } from '../support/harness.ts';
+import { signingSecret } from '../support/harness.ts';
 import { postSigned } from '../support/sign.ts';
 
 const closes = 12;
@@ -19,41 +16,20 @@ const number = (i: number) => `20261202-${i}`;
  * without its short form.
  */
 describe('a taken-over close keeps the reason the analyst gave', () => {
+  const apps = useChildApps({
+    DISPOSITIONS: 'fp=False Positive,tp=True Positive',
+    D3_MAX_RPS: '4',
+    OUTBOX_INTERVAL_MS: '300',
+    OUTBOX_CLAIM_TTL_MS: '6000',
+  });
   let d3: FakeD3;
   let slack: FakeSlack;
-  let dir: string;
-  let env: Record<string, string>;
-  const children: ChildApp[] = [];
-
-  beforeEach(async () => {
-    d3 = await startFakeD3({ apiKey: d3Key });
-    slack = await startFakeSlack({ botToken });
-    dir = mkdtempSync(join(tmpdir(), 'close-incident-reason-'));
-    const userMapFile = join(dir, 'users.yml');
-    writeFileSync(userMapFile, defaultUserMap);
-    env = harnessEnv({
-      d3Url: d3.url,
-      slackApiUrl: slack.apiUrl,
-      userMapFile,
-      DISPOSITIONS: 'fp=False Positive,tp=True Positive',
-      D3_MAX_RPS: '4',
-      OUTBOX_INTERVAL_MS: '300',
-      OUTBOX_CLAIM_TTL_MS: '6000',
-      STORE_URL: `sqlite://${join(dir, 'q.sqlite')}`,
-    });
-  });
-  afterEach(async () => {
-    for (const c of children.splice(0)) {
-      if (c.proc.exitCode === null && c.proc.signalCode === null) c.kill('SIGKILL');
-      await c.exited;
-    }
-    await Promise.all([d3.stop(), slack.stop()]);
-    rmSync(dir, { recursive: true, force: true });
+  beforeEach(() => {
+    ({ d3, slack } = apps);
   });
 
   it('sqlite: after a SIGKILL the restart sets "False Positive" before each close and sends the note as typed', async () => {
-    const first = await startChildApp(env);
-    children.push(first);
+    const first = await apps.start();
     const acks = await Promise.all(
       Array.from({ length: closes }, (_, i) =>
         postSigned(
@@ -74,7 +50,7 @@ describe('a taken-over close keeps the reason the analyst gave', () => {
     await first.exited;
     expect(d3.closeCalls().length).toBeLessThan(closes / 2);
 
-    children.push(await startChildApp(env));
+    await apps.start();
     await slack.waitFor(() => d3.closeCalls().length >= closes, 40_000);
 
     for (let i = 0; i < closes; i++) {

@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ChildApp, startChildApp } from '../support/child-app.ts';
-import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useChildApps } from '../support/child-fixture.ts';
+import type { FakeD3 } from '../support/fake-d3.ts';
+import type { FakeSlack } from '../support/fake-slack.ts';
 import { slashCommandBody } from '../support/fixtures.ts';
-import { botToken, d3Key, defaultUserMap, harnessEnv, signingSecret } from '../support/harness.ts';
+import { signingSecret } from '../support/harness.ts';
 import { postSigned } from '../support/sign.ts';
 
 const closes = 8;
@@ -19,42 +16,21 @@ const number = (i: number) => `20261202-${i}`;
  * forgotten (its stored entry removed) although D3 was never asked.
  */
 describe('attack9b: a graceful stop with closes that carry a close reason', () => {
+  const apps = useChildApps({
+    DISPOSITIONS: 'fp=False Positive,tp=True Positive',
+    D3_PREVIEW: 'false',
+    D3_MAX_RPS: '2',
+    OUTBOX_INTERVAL_MS: '300',
+    OUTBOX_CLAIM_TTL_MS: '6000',
+  });
   let d3: FakeD3;
   let slack: FakeSlack;
-  let dir: string;
-  let env: Record<string, string>;
-  const children: ChildApp[] = [];
-
-  beforeEach(async () => {
-    d3 = await startFakeD3({ apiKey: d3Key });
-    slack = await startFakeSlack({ botToken });
-    dir = mkdtempSync(join(tmpdir(), 'close-incident-attack9b-'));
-    const userMapFile = join(dir, 'users.yml');
-    writeFileSync(userMapFile, defaultUserMap);
-    env = harnessEnv({
-      d3Url: d3.url,
-      slackApiUrl: slack.apiUrl,
-      userMapFile,
-      STORE_URL: `sqlite://${join(dir, 'q.sqlite')}`,
-      DISPOSITIONS: 'fp=False Positive,tp=True Positive',
-      D3_PREVIEW: 'false',
-      D3_MAX_RPS: '2',
-      OUTBOX_INTERVAL_MS: '300',
-      OUTBOX_CLAIM_TTL_MS: '6000',
-    });
-  });
-  afterEach(async () => {
-    for (const c of children.splice(0)) {
-      if (c.proc.exitCode === null && c.proc.signalCode === null) c.kill('SIGKILL');
-      await c.exited;
-    }
-    await Promise.all([d3.stop(), slack.stop()]);
-    rmSync(dir, { recursive: true, force: true });
+  beforeEach(() => {
+    ({ d3, slack } = apps);
   });
 
   it('hands over the closes whose reason was not set yet; the restart closes each one once', async () => {
-    const first = await startChildApp(env);
-    children.push(first);
+    const first = await apps.start();
     const acks = await Promise.all(
       Array.from({ length: closes }, (_, i) =>
         postSigned(
@@ -80,8 +56,7 @@ describe('attack9b: a graceful stop with closes that carry a close reason', () =
     const handed = told.flatMap((t, i) => (t.includes('restarting') ? [i] : []));
     expect(handed.length).toBeGreaterThan(0);
 
-    const second = await startChildApp(env);
-    children.push(second);
+    await apps.start();
     await slack.waitFor(() => d3.closeCalls().length >= closes, 30_000);
     await new Promise((r) => setTimeout(r, 1_000));
     const closed = d3.closeCalls().map((c) => (c.body as { CommandParams: Record<string, string> }).CommandParams);
