@@ -12,6 +12,7 @@
  * | ResolveIdentity            | identity/user-map.ts (createIdentityResolver)        |
  * | summary posting            | slack/summary-post.ts (see domain/summary-ports.ts)  |
  */
+import type { CloseRequest } from './close-incident.ts';
 import type { CloseError } from './errors.ts';
 import type { AuditRecord, Closure, Identity, PendingSummary } from './types.ts';
 
@@ -157,18 +158,19 @@ export interface Outbox {
 export interface QueuedClose {
   /** The request id, also the closure's id. */
   id: string;
-  request: {
-    requestId: string;
-    slackUserId: string;
-    slackTeamId?: string;
-    channelId: string;
-    threadTs?: string;
-    incidentNumber: string;
-    note: string;
-    /** The reason chosen in a form, and whether the note may name one (`fp: …`): whoever finishes it sets it. */
-    disposition?: string;
-    noteMayName?: boolean;
-  };
+  /** The close as requested; the reason chosen in a form, and whether the note may name one, go too. */
+  request: Pick<
+    CloseRequest,
+    | 'requestId'
+    | 'slackUserId'
+    | 'slackTeamId'
+    | 'channelId'
+    | 'threadTs'
+    | 'incidentNumber'
+    | 'note'
+    | 'disposition'
+    | 'noteMayName'
+  >;
   /** Where the outcome goes while Slack accepts it (30 minutes); a DM after that or without one. */
   responseUrl?: string;
   /** Epoch ms of the Slack request. */
