@@ -40,7 +40,9 @@ export function bodyMaker(tag: string, responseUrl: string) {
     seq += 1;
     const incident = `${tag}-${seq}`;
     const trigger_id = `${Date.now()}.4412345678.${tag}${seq.toString(16).padStart(8, '0')}`;
-    return new URLSearchParams({ ...base, text: `${incident} Benchmark close ${seq}`, trigger_id }).toString();
+    // BENCH_TEXT (bench.ts): e.g. `help`, to measure the acknowledgement path without closes.
+    const text = process.env.BENCH_TEXT ?? `${incident} Benchmark close ${seq}`;
+    return new URLSearchParams({ ...base, text, trigger_id }).toString();
   };
 }
 

@@ -10,7 +10,9 @@
  * BENCH_GROWTH_CLOSURES, BENCH_GROWTH_RATE, BENCH_SKIP_BUILD=1, and for investigating: BENCH_ONLY (comma
  * list of bare, 50, 200, 500, concurrency, slow, growth, bulk, fleet; prints per-second ack timelines, keeps the app
  * logs, writes no table) and BENCH_NODE_ARGS (extra node flags for the app, e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`), BENCH_APP_ENV (extra app environment as a query string, e.g.
+ * `D3_QUEUE_MAX=1&LOG_LEVEL=warn`) and BENCH_TEXT (the command text instead of `<incident> <note>`, e.g. `help`
+ * for the acknowledgement path alone).
  */
 import { execFileSync, fork } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -192,9 +194,13 @@ function ourEnv(fakes: { d3Url: string; slackApiUrl: string }, over: Record<stri
     STORE_URL: storeUrlFor(join(dir, `store-${seq}`)),
     LOG_LEVEL: 'info',
     OUTBOX_INTERVAL_MS: '30000',
+    ...appEnv,
     ...over,
   });
 }
+
+/** BENCH_APP_ENV: extra app environment for investigating, as a query string (`D3_QUEUE_MAX=1&LOG_LEVEL=warn`). */
+const appEnv = Object.fromEntries(new URLSearchParams(process.env.BENCH_APP_ENV ?? ''));
 
 const childEnv = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env });
 
