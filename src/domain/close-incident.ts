@@ -84,6 +84,12 @@ export interface CloseDeps {
 // Slack redelivers within minutes and a modal is submitted twice within seconds: an hour covers both
 // while bounding what a one-process store keeps in memory.
 const dedupeTtlMs = 60 * 60 * 1000;
+/**
+ * The mark a request's dedupeKey leaves once its close passed identity and policy. The confirmation card
+ * (preview-incidents.ts) spends its Cancel on the same mark, so Close and Cancel exclude each other.
+ */
+export const markRequest = (store: Pick<Store, 'once'>, dedupeKey: string) =>
+  store.once(`request:${dedupeKey}`, dedupeTtlMs);
 
 /**
  * The close use case: policy → de-duplication → per-incident lock → D3 → outbox → announce.
@@ -116,7 +122,7 @@ export function createCloseIncident(deps: CloseDeps) {
     }
     const identity = decision.identity;
 
-    if (req.dedupeKey && !(await deps.store.once(`request:${req.dedupeKey}`, dedupeTtlMs))) {
+    if (req.dedupeKey && !(await markRequest(deps.store, req.dedupeKey))) {
       log.warn({ dedupeKey: req.dedupeKey }, 'duplicate Slack request dropped');
       return { ok: false, error: new CloseError('duplicate_request') };
     }

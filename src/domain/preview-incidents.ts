@@ -3,7 +3,7 @@
  * (CONFIRM_BEFORE_CLOSE) whose Close button alone sends the close, once, within 10 minutes.
  */
 
-import type { CloseRequest } from './close-incident.ts';
+import { type CloseRequest, markRequest } from './close-incident.ts';
 import { chooseDisposition, type DispositionRules } from './disposition.ts';
 import { CloseError, isCloseError } from './errors.ts';
 import type { IncidentPreviewer, IncidentState, ResolveIdentity, Store } from './ports.ts';
@@ -94,7 +94,12 @@ export function createConfirmClose(deps: ConfirmDeps) {
       };
     },
 
-    /** A click: expired, already used, cancelled, or the close itself (run once, by the card's owner). */
+    /**
+     * A click: expired, already used, cancelled, or the close itself (run once, by the card's owner). The
+     * card is spent by the close's own de-duplication mark (close-incident.ts), made after the close is
+     * stored: a crash between the click and that store leaves the card usable, not "already used" with
+     * nothing closed. A second Close then reads as used, and so does a Cancel after a Close.
+     */
     async decide(
       c: {
         id: string;
@@ -106,20 +111,29 @@ export function createConfirmClose(deps: ConfirmDeps) {
       tell?: CloseRequest['tell'],
     ): Promise<Outcome | { cancelled: true }> {
       if (now() > c.expiresAt) return { ok: false, error: new CloseError('confirm_expired') };
-      if (!(await deps.store.once(`${NS}:${c.id}`, ttlMs))) return { ok: false, error: new CloseError('confirm_used') };
-      if (c.action === 'cancel') return { cancelled: true };
+      const dedupeKey = `${NS}:${c.id}`;
+      if (c.action === 'cancel') {
+        if (!(await markRequest(deps.store, dedupeKey))) return { ok: false, error: new CloseError('confirm_used') };
+        return { cancelled: true };
+      }
       const pending = await deps.store.cache.get<Pending>(NS, c.id).catch(() => undefined);
       // Gone from the store (restarted memory store, evicted): it cannot be told apart from expired.
       if (!pending || pending.req.slackUserId !== c.slackUserId)
         return { ok: false, error: new CloseError('confirm_expired') };
-      return deps.closeIncident({
+      const told = tell && ((o: Outcome) => tell(usedIfDuplicate(o)));
+      const outcome = await deps.closeIncident({
         ...pending.req,
         requestId: c.requestId,
-        dedupeKey: `confirm:${c.id}`,
-        ...(tell && { tell }),
+        dedupeKey,
+        ...(told && { tell: told }),
       });
+      return usedIfDuplicate(outcome);
     },
   };
 }
+
+/** The card's mark was spent by an earlier Close or a Cancel: to the analyst, the card was used. */
+const usedIfDuplicate = (o: Outcome): Outcome =>
+  !o.ok && o.error.code === 'duplicate_request' ? { ok: false, error: new CloseError('confirm_used') } : o;
 
 export type ConfirmClose = ReturnType<typeof createConfirmClose>;

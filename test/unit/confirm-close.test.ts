@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { type CloseRequest, markRequest } from '../../src/domain/close-incident.ts';
+import { CloseError } from '../../src/domain/errors.ts';
+import { createConfirmClose } from '../../src/domain/preview-incidents.ts';
+import type { Outcome } from '../../src/domain/types.ts';
+import { createStore } from '../../src/store/keyv-store.ts';
+
+const req: CloseRequest = {
+  requestId: 'r-prepare',
+  slackUserId: 'U1',
+  channelId: 'C1',
+  incidentNumber: 'INC-7',
+  note: 'benign scanner',
+};
+
+/** The card over a real (memory) store; `close` stands for the close use case, which marks the request once. */
+async function card(close: (r: CloseRequest) => Promise<Outcome>) {
+  const store = await createStore('memory://');
+  let n = 0;
+  const confirm = createConfirmClose({
+    closeIncident: close,
+    previewIncidents: async () => [],
+    store,
+    newId: () => `card-${++n}`,
+  });
+  const prepared = await confirm.prepare(req);
+  if (!prepared.ok) throw new Error('not prepared');
+  const click = (action: 'close' | 'cancel', requestId: string) =>
+    confirm.decide({ id: prepared.id, expiresAt: prepared.expiresAt, slackUserId: 'U1', action, requestId });
+  return { store, click };
+}
+
+const closed = (r: CloseRequest): Outcome => ({
+  ok: true,
+  closure: { incidentNumber: r.incidentNumber, site: 'S', note: r.note },
+});
+
+describe('the confirmation card', () => {
+  it('stays usable when the process died between the Close click and storing its close', async () => {
+    const asked: CloseRequest[] = [];
+    let dies = true;
+    const { click } = await card(async (r) => {
+      asked.push(r);
+      // The first click's close never ran (the process died before the durable queue stored it).
+      if (dies) return new Promise<Outcome>(() => {});
+      return closed(r);
+    });
+    void click('close', 'r-1');
+    await new Promise((r) => setTimeout(r, 20));
+    dies = false;
+
+    const again = await click('close', 'r-2');
+    expect(again).toMatchObject({ ok: true });
+    expect(asked.map((r) => [r.requestId, r.dedupeKey])).toEqual([
+      ['r-1', 'confirm:card-1'],
+      ['r-2', 'confirm:card-1'],
+    ]);
+  });
+
+  it('says "used" for a second Close once the first close passed its checks, and for a Cancel after it', async () => {
+    const { store, click } = await card(async (r) => {
+      // As the close use case does after identity and policy: spend the request's mark, once.
+      if (!(await markRequest(store, r.dedupeKey ?? '')))
+        return { ok: false, error: new CloseError('duplicate_request') };
+      return closed(r);
+    });
+    expect(await click('close', 'r-1')).toMatchObject({ ok: true });
+    expect(await click('close', 'r-2')).toMatchObject({ ok: false, error: { code: 'confirm_used' } });
+    expect(await click('cancel', 'r-3')).toMatchObject({ ok: false, error: { code: 'confirm_used' } });
+  });
+
+  it('closes nothing after a Cancel: the Close that follows reads as used', async () => {
+    const asked: string[] = [];
+    const { store, click } = await card(async (r) => {
+      asked.push(r.requestId);
+      if (!(await markRequest(store, r.dedupeKey ?? '')))
+        return { ok: false, error: new CloseError('duplicate_request') };
+      return closed(r);
+    });
+    expect(await click('cancel', 'r-1')).toEqual({ cancelled: true });
+    expect(await click('close', 'r-2')).toMatchObject({ ok: false, error: { code: 'confirm_used' } });
+    // The close is asked for and stopped by the mark, before its lock or any D3 call.
+    expect(asked).toEqual(['r-2']);
+  });
+});
