@@ -1,5 +1,4 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import { acknowledgeOnce } from '../domain/accept-close.ts';
 import type { CloseError } from '../domain/errors.ts';
 import { inputProblems } from '../domain/policy.ts';
 import { ids } from '../ids.ts';
@@ -39,8 +38,8 @@ export const closeModalSubmit =
       if (problems.note) errors[ids.noteBlock] = fieldErrorText(problems.note.code);
       return ack({ response_action: 'errors', errors });
     }
-    // The form closes once the close is stored (close-queue.ts), or when the close ends without the queue.
-    const acknowledge = acknowledgeOnce(() => ack());
+    // As a typed command: refused in the acknowledgement when D3's queue is full (the form stays open with
+    // what was typed, the reason under the number), else the form closes once the close is stored (close-queue.ts).
     const reply = replyOnce(async (o) => {
       await deps.notifyUser(
         channelId,
@@ -48,8 +47,8 @@ export const closeModalSubmit =
         outcomeMessage(o, { incidentNumber, supportContact: deps.supportContact }),
       );
     });
-    const outcome = await deps
-      .closeIncident({
+    const outcome = await deps.acceptClose(
+      {
         requestId: deps.newRequestId(),
         dedupeKey: `view:${view.id}`,
         slackUserId: body.user.id,
@@ -59,10 +58,10 @@ export const closeModalSubmit =
         incidentNumber,
         note,
         disposition,
-        acknowledge,
         tell: reply.tell,
-      })
-      .finally(acknowledge);
+      },
+      (refusal) => (refusal ? inline(refusal) : ack()),
+    );
     await reply.settle(outcome);
     if (meta.home) await deps.publishHome(body.user.id);
   };

@@ -1,14 +1,12 @@
 import type { AcceptClose } from '../domain/accept-close.ts';
 import type { BulkCloseRequest } from '../domain/bulk-close.ts';
 import type { AcceptBulkClose, BulkOutcome, BulkProgress } from '../domain/bulk-items.ts';
-import type { CloseRequest } from '../domain/close-incident.ts';
 import type { DispositionRules } from '../domain/disposition.ts';
 import type { History } from '../domain/history.ts';
 import type { MappingCommands } from '../domain/mapping.ts';
 import type { OriginGate } from '../domain/origin-gate.ts';
 import type { PolicyRules } from '../domain/policy.ts';
 import type { ConfirmClose, PreviewIncidents } from '../domain/preview-incidents.ts';
-import type { Outcome } from '../domain/types.ts';
 import type { Log } from '../log.ts';
 import type { ButtonSealer } from '../slack/button-value.ts';
 import type { MetadataSealer } from '../slack/metadata.ts';
@@ -19,9 +17,7 @@ export interface ListenerDeps {
   rules: PolicyRules;
   supportContact?: string;
   log: Log;
-  /** The modal's close: acknowledged already, run now. */
-  closeIncident(req: CloseRequest): Promise<Outcome>;
-  /** The command's close: refused in the ack while D3 is busy (and audited), else acked and run. */
+  /** A close typed in the command or the form: refused in the ack while D3 is busy (and audited), else acked once stored and run. */
   acceptClose: AcceptClose;
   /** BULK_MAX, checked in the modal before it closes. */
   bulkMax: number;

@@ -141,7 +141,8 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
 
   const previewIncidents = createPreviewIncidents({ resolveIdentity, previewer: config.d3.preview ? d3 : undefined });
   const confirm = createConfirmClose({
-    closeIncident: closures.closeIncident,
+    // Counted with D3's queue from the click, as a typed close is (admission.ts).
+    closeIncident: (req) => admission.admit(req, closures.closeIncident),
     previewIncidents,
     store,
     dispositions: config.dispositions,
@@ -151,7 +152,6 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     rules: config.policy,
     supportContact: config.supportContact,
     log,
-    closeIncident: closures.closeIncident,
     acceptClose: createAcceptClose({
       closeIncident: (req) => admission.admit(req, closures.closeIncident),
       d3Busy: admission.busy,
