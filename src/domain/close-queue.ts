@@ -58,15 +58,20 @@ export function createCloseQueue(deps: CloseQueueDeps) {
   ): Promise<Outcome> {
     const claim = keepLock(store.locks, claimKey(entry.id), instanceId, deps.claimTtlMs, log);
     try {
-      const outcome = await deps.closeIncident({
-        ...req,
-        queued: {
-          resumed,
-          attemptedAt: entry.attemptedAt,
-          signal: claim.signal,
-          beforeFirstSend: () => store.queue.put({ ...entry, attemptedAt: Date.now() }),
-        },
-      });
+      const outcome = await deps
+        .closeIncident({
+          ...req,
+          queued: {
+            resumed,
+            attemptedAt: entry.attemptedAt,
+            signal: claim.signal,
+            beforeFirstSend: () => store.queue.put({ ...entry, attemptedAt: Date.now() }),
+          },
+        })
+        // Told ("may not have been closed, check D3") and finished like any outcome: left stored, a close
+        // that throws every time would be taken over and thrown again forever, its analyst never told.
+        // A closure D3 did make is still announced: its close intent is the outbox replay's to settle.
+        .catch((e: unknown) => unexpected(entry.id, e, 'queued close failed unexpectedly'));
       const handed = wasHandedOver(outcome);
       if (handed) handedOver.push(req.incidentNumber);
       const result: Outcome = handed ? { ok: false, error: new CloseError('close_handed_over') } : outcome;
@@ -141,17 +146,21 @@ export function createCloseQueue(deps: CloseQueueDeps) {
     clearTimeout(slow);
     if (waited === 'slow') log.warn({ requestId }, 'store slow: close acknowledged before it was stored');
     await req.acknowledge?.();
-    if (!(await stored)) return deps.closeIncident(req).catch((e: unknown) => unexpected(requestId, e));
+    if (!(await stored)) {
+      return deps
+        .closeIncident(req)
+        .catch((e: unknown) => unexpected(requestId, e, 'close held in memory failed unexpectedly'));
+    }
     return start(req, entry, false, req.tell);
   }
 
   /**
-   * A close held only in memory (the store refused it) that throws (the store still down under its
-   * de-duplication) is an outcome the caller tells: a form has no response_url for the app's error
-   * handler, and nothing else would tell the analyst whose form just closed.
+   * A close that throws (held in memory because the store refused it, the store still down under its
+   * de-duplication; or stored) is an outcome the analyst is told: a form has no response_url for the
+   * app's error handler, and nothing else would tell the analyst whose form just closed.
    */
-  function unexpected(requestId: string, e: unknown): Outcome {
-    log.error({ err: e, requestId }, 'close held in memory failed unexpectedly');
+  function unexpected(requestId: string, e: unknown, what: string): Outcome {
+    log.error({ err: e, requestId }, what);
     return { ok: false, error: new CloseError('internal', { reason: 'close failed unexpectedly' }, { cause: e }) };
   }
 

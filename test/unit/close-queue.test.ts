@@ -70,6 +70,36 @@ describe('durable close queue: acknowledge after store, remove after tell', () =
     expect(await queueStore.list()).toEqual([]);
   });
 
+  it('a stored close that throws is told as "may not have been closed" and finished, not left to throw again', async () => {
+    const store = await createStore('memory://');
+    stores.push(store);
+    const told: Outcome[] = [];
+    const queue = createCloseQueue({
+      store,
+      closeIncident: async () => {
+        throw new Error('bug');
+      },
+      tell: async () => {},
+      instanceId: 'instance-1',
+      claimTtlMs: 30_000,
+      stopD3Queue: () => {},
+      log: createLog('silent'),
+    });
+    const outcome = await queue.accept({
+      requestId: 'req-throws',
+      slackUserId: 'U1234',
+      channelId: 'C1234',
+      incidentNumber: '20200526-23',
+      note: 'benign scanner',
+      tell: async (o) => void told.push(o),
+    });
+    expect(outcome).toMatchObject({ ok: false, error: { code: 'internal' } });
+    expect(told).toEqual([outcome]);
+    expect(await store.queue.list()).toEqual([]);
+    // Nothing is left for a takeover to run (and throw) again.
+    expect(await queue.takeOver()).toBe(0);
+  });
+
   it('a reply that fails goes as a taken-over close’s would (response_url, else a DM), then the entry goes', async () => {
     const { queue, steps, req, queueStore } = await setup();
     const failing = { ...req, tell: () => Promise.reject(new Error('response_url timed out')) };
