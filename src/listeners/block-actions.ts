@@ -69,12 +69,16 @@ export const confirmClicked =
       const refusedClick = !o.ok && (o.error.code === 'confirm_used' || o.error.code === 'confirm_expired');
       return respond({ replace_original: !refusedClick, ...outcomeMessage(o, { ...ctx, requestId }) });
     });
-    const result = await deps.confirm.decide(
-      { ...v, expiresAt: v.exp, slackUserId: body.user.id, requestId },
-      reply.tell,
-    );
-    if ('cancelled' in result) return void (await respond({ replace_original: true, text: cancelledText(v.n) }));
-    await reply.settle(result);
+    // Acknowledged already: the close runs on without Bolt waiting for it (after-ack.ts says why).
+    const decided = async () => {
+      const result = await deps.confirm.decide(
+        { ...v, expiresAt: v.exp, slackUserId: body.user.id, requestId },
+        reply.tell,
+      );
+      if ('cancelled' in result) return void (await respond({ replace_original: true, text: cancelledText(v.n) }));
+      await reply.settle(result);
+    };
+    deps.detach(decided(), v.n);
   };
 
 /** "Open in D3" is a link: Slack opens it; the click still arrives and only needs its ack. */

@@ -6,6 +6,7 @@ import { errorMessage } from '../slack/render/messages.ts';
 import { closeModal } from '../slack/render/modal.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
 import { closingNotice, helpMessage, whoamiMessage } from '../slack/render/replies.ts';
+import { untilAcknowledged } from './after-ack.ts';
 import { bulkFromCommand } from './bulk-close.ts';
 import { sendConfirmCard } from './confirm-card.ts';
 import type { ListenerDeps } from './deps.ts';
@@ -87,10 +88,13 @@ export const closeCommand =
         }
         // The outcome takes the place of the "Closing …" acknowledgement instead of adding a second message.
         const reply = replyOnce((o) => respond({ ...outcomeMessage(o, ctx), replace_original: true }));
-        const outcome = await deps.acceptClose({ ...req, tell: reply.tell }, (refusal) =>
-          ack(refusal ? errorMessage(refusal, ctx) : closingNotice(input.incidentNumber)),
-        );
-        await reply.settle(outcome);
+        return untilAcknowledged(deps, input.incidentNumber, async (acknowledged) => {
+          const outcome = await deps.acceptClose({ ...req, tell: reply.tell }, async (refusal) => {
+            await ack(refusal ? errorMessage(refusal, ctx) : closingNotice(input.incidentNumber));
+            acknowledged();
+          });
+          await reply.settle(outcome);
+        });
       }
     }
   };

@@ -6,6 +6,7 @@ import { readCloseModal } from '../slack/read-modal.ts';
 import { chooseChannelText } from '../slack/render/home.ts';
 import { fieldErrorText } from '../slack/render/messages.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
+import { untilAcknowledged } from './after-ack.ts';
 import { bulkFromModal } from './bulk-close.ts';
 import type { ListenerDeps } from './deps.ts';
 import { viewOrigin, viewSubject } from './origin.ts';
@@ -47,21 +48,24 @@ export const closeModalSubmit =
         outcomeMessage(o, { incidentNumber, supportContact: deps.supportContact }),
       );
     });
-    const outcome = await deps.acceptClose(
-      {
-        requestId: deps.newRequestId(),
-        dedupeKey: `view:${view.id}`,
-        slackUserId: body.user.id,
-        slackTeamId: body.team?.id ?? body.user.team_id,
-        channelId,
-        ...(meta.threadTs && { threadTs: meta.threadTs }),
-        incidentNumber,
-        note,
-        disposition,
-        tell: reply.tell,
-      },
-      (refusal) => (refusal ? inline(refusal) : ack()),
-    );
-    await reply.settle(outcome);
-    if (meta.home) await deps.publishHome(body.user.id);
+    const req = {
+      requestId: deps.newRequestId(),
+      dedupeKey: `view:${view.id}`,
+      slackUserId: body.user.id,
+      slackTeamId: body.team?.id ?? body.user.team_id,
+      channelId,
+      ...(meta.threadTs && { threadTs: meta.threadTs }),
+      incidentNumber,
+      note,
+      disposition,
+      tell: reply.tell,
+    };
+    return untilAcknowledged(deps, incidentNumber, async (acknowledged) => {
+      const outcome = await deps.acceptClose(req, async (refusal) => {
+        await (refusal ? inline(refusal) : ack());
+        acknowledged();
+      });
+      await reply.settle(outcome);
+      if (meta.home) await deps.publishHome(body.user.id);
+    });
   };

@@ -19,6 +19,8 @@ export interface ListenerDeps {
   log: Log;
   /** A close typed in the command or the form: refused in the ack while D3 is busy (and audited), else acked once stored and run. */
   acceptClose: AcceptClose;
+  /** Work a listener leaves running past its acknowledgement (after-ack.ts): tracked for the graceful stop, failures logged. */
+  detach(work: Promise<unknown>, incident: string): void;
   /** BULK_MAX, checked in the modal before it closes. */
   bulkMax: number;
   /** The modal's bulk close (several numbers, one per line): acknowledged already, run now. */

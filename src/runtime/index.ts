@@ -48,6 +48,7 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
         timeoutMs: config.shutdownTimeoutMs,
         log,
         inFlight: closures.inFlight,
+        afterAck: closures.afterAck,
         // Closes still waiting for D3 are handed over (left stored, unclaimed), not abandoned.
         stopReplay: async () => void (await Promise.all([summaries.stop(), queue.handOver()])),
         // Socket Mode: the WebSocket closes first; the HTTP server (probes, or Slack in HTTP mode) drains.

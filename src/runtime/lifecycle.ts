@@ -2,16 +2,28 @@ import type { CloseRequest } from '../domain/close-incident.ts';
 import type { Outcome } from '../domain/types.ts';
 import type { Log } from '../log.ts';
 
-/** Closures under way, so a graceful stop can wait for them (and name the ones it abandons). */
-export function trackClosures(closeNow: (req: CloseRequest) => Promise<Outcome>) {
+/**
+ * Closures under way, so a graceful stop can wait for them (and name the ones it abandons); and what
+ * listeners left running past their acknowledgement (`afterAck`: a close, then its reply), which the
+ * stop waits for too.
+ */
+export function trackClosures(closeNow: (req: CloseRequest) => Promise<Outcome>, log: Log) {
   const inFlight = new Map<Promise<unknown>, string>();
+  const afterAck = new Set<Promise<unknown>>();
   const closeIncident = (req: CloseRequest): Promise<Outcome> => {
     const work = closeNow(req);
     inFlight.set(work, req.incidentNumber);
     void work.finally(() => inFlight.delete(work)).catch(() => {});
     return work;
   };
-  return { closeIncident, inFlight };
+  /** A listener's work that outlives its acknowledgement: tracked, and a failure logged (Bolt no longer sees it). */
+  const detach = (work: Promise<unknown>, incident: string) => {
+    const tracked = work
+      .catch((e: unknown) => log.error({ err: e, incident }, 'close failed after its acknowledgement'))
+      .finally(() => afterAck.delete(tracked));
+    afterAck.add(tracked);
+  };
+  return { closeIncident, inFlight, afterAck, detach };
 }
 
 /** A bulk close is tracked the same way, under its list of numbers. */
@@ -31,6 +43,8 @@ export interface StopParts {
   timeoutMs: number;
   log: Log;
   inFlight: Map<Promise<unknown>, string>;
+  /** Listeners' work past their acknowledgement (trackClosures' afterAck): waited for like closures. */
+  afterAck?: Set<Promise<unknown>>;
   /** Stops the outbox replay; resolves once a replay under way has finished. */
   stopReplay(): Promise<void>;
   /** Stops taking Slack requests that do not come through the HTTP server (Socket Mode). */
@@ -51,7 +65,7 @@ export async function stopGracefully(p: StopParts): Promise<void> {
   const left = () => Math.max(0, deadline - Date.now());
   const replayDone = p.stopReplay();
   await p.stopTaking();
-  await Promise.all([p.stopHttp(left()), settle([...p.inFlight.keys(), replayDone], left())]);
+  await Promise.all([p.stopHttp(left()), settle([...p.inFlight.keys(), ...(p.afterAck ?? []), replayDone], left())]);
   if (p.inFlight.size > 0) {
     // Their outcome is unknown (D3 may yet act on them) and nothing will announce them: say so.
     p.log.warn(

@@ -126,7 +126,7 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     log,
   });
   // Tracked so a graceful stop can wait for closures under way, in HTTP and Socket Mode alike.
-  const closures = trackClosures(queue.accept);
+  const closures = trackClosures(queue.accept, log);
   // A bulk close: every incident under the single close's rules and settings (the same lock TTL and memory).
   const bulkClose = trackBulk(
     createBulkClose({
@@ -157,6 +157,7 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
       d3Busy: admission.busy,
       recordRefusal,
     }),
+    detach: closures.detach,
     bulkMax: config.bulkMax,
     bulkClose,
     acceptBulkClose: createAcceptBulkClose({
