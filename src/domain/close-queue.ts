@@ -2,7 +2,7 @@ import type { Log } from '../log.ts';
 import type { CloseRequest } from './close-incident.ts';
 import { takeOverStored } from './close-queue-takeover.ts';
 import { CloseError } from './errors.ts';
-import { STORE_BEFORE_ACK_MS } from './limits.ts';
+import { QUEUED_CLOSE_TRIES, STORE_BEFORE_ACK_MS } from './limits.ts';
 import { keepLock } from './lock-heartbeat.ts';
 import type { QueuedClose, Store } from './ports.ts';
 import type { Outcome } from './types.ts';
@@ -57,7 +57,10 @@ export function createCloseQueue(deps: CloseQueueDeps) {
     tell: ((o: Outcome) => Promise<void>) | undefined,
   ): Promise<Outcome> {
     const claim = keepLock(store.locks, claimKey(entry.id), instanceId, deps.claimTtlMs, log);
+    // What the stored entry says now: "attempted" is recorded there before the close's first D3 call.
+    let stored = entry;
     try {
+      let thrown: { error: unknown } | undefined;
       const outcome = await deps
         .closeIncident({
           ...req,
@@ -65,13 +68,29 @@ export function createCloseQueue(deps: CloseQueueDeps) {
             resumed,
             attemptedAt: entry.attemptedAt,
             signal: claim.signal,
-            beforeFirstSend: () => store.queue.put({ ...entry, attemptedAt: Date.now() }),
+            beforeFirstSend: async () => {
+              const attempted = { ...stored, attemptedAt: Date.now() };
+              await store.queue.put(attempted);
+              stored = attempted;
+            },
           },
         })
-        // Told ("may not have been closed, check D3") and finished like any outcome: left stored, a close
-        // that throws every time would be taken over and thrown again forever, its analyst never told.
-        // A closure D3 did make is still announced: its close intent is the outbox replay's to settle.
-        .catch((e: unknown) => unexpected(entry.id, e, 'queued close failed unexpectedly'));
+        .catch((error: unknown) => {
+          thrown = { error };
+          return unexpected(entry.id, error, 'queued close failed unexpectedly');
+        });
+      // A throw is most often the store failing for a moment (D3 not asked yet, or asked and unread): the
+      // close stays stored for the takeover, which asks D3 first when it was attempted, and the analyst is
+      // told it is kept. Only a close that threw QUEUED_CLOSE_TRIES times is told "may not have been
+      // closed, check D3" and forgotten, so one that throws every time is not taken over forever; a
+      // closure D3 did make is still announced then (its close intent is the outbox replay's to settle).
+      if (thrown) {
+        const failures = (stored.failures ?? 0) + 1;
+        if (failures < QUEUED_CLOSE_TRIES) {
+          await store.queue.put({ ...stored, failures }).catch(() => {});
+          return { ok: false, error: new CloseError('close_deferred') };
+        }
+      }
       const handed = wasHandedOver(outcome);
       if (handed) handedOver.push(req.incidentNumber);
       const result: Outcome = handed ? { ok: false, error: new CloseError('close_handed_over') } : outcome;

@@ -25,6 +25,7 @@ export type CloseErrorCode =
   | 'queue_full'
   | 'bulk_too_many'
   | 'close_handed_over'
+  | 'close_deferred'
   // D3
   | 'd3_rejected'
   | 'd3_bad_request'

@@ -41,3 +41,6 @@ export const SLACK_USER_MENTION = new RegExp(`^<@(${USER}+)(?:\\|[^<>]*)?>`);
  * so a store that does not answer costs the durability of that one close, never the acknowledgement.
  */
 export const STORE_BEFORE_ACK_MS = 1_500;
+
+/** A stored close that throws this many times (run, then taken over) is told and forgotten (close-queue.ts). */
+export const QUEUED_CLOSE_TRIES = 3;

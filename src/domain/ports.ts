@@ -177,6 +177,8 @@ export interface QueuedClose {
   createdAt: number;
   /** Epoch ms its close began to wait for a D3 slot (it may have left since): a taker-over reads D3's state first. */
   attemptedAt?: number;
+  /** Times its close threw (the store failing, most often): kept for the takeover until QUEUED_CLOSE_TRIES. */
+  failures?: number;
 }
 
 export interface CloseQueueStore {

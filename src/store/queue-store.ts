@@ -23,6 +23,7 @@ const queuedClose = z.object({
   responseUrl: z.string().optional(),
   createdAt: z.number(),
   attemptedAt: z.number().optional(),
+  failures: z.number().int().min(0).optional(),
 });
 
 /**

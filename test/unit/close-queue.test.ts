@@ -12,6 +12,14 @@ import { createStore } from '../../src/store/keyv-store.ts';
  * acknowledged, or a stored close that the takeover finishes and tells. (fleet-queue.test.ts kills a
  * real process at random points; this pins the order every time.)
  */
+async function waitUntil(done: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await done()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('condition never held');
+}
+
 describe('durable close queue: acknowledge after store, remove after tell', () => {
   const stores: Store[] = [];
   afterEach(async () => {
@@ -70,16 +78,19 @@ describe('durable close queue: acknowledge after store, remove after tell', () =
     expect(await queueStore.list()).toEqual([]);
   });
 
-  it('a stored close that throws is told as "may not have been closed" and finished, not left to throw again', async () => {
+  it('a stored close that throws is kept for the takeover, and told and forgotten only after its third throw', async () => {
     const store = await createStore('memory://');
     stores.push(store);
-    const told: Outcome[] = [];
+    const toldByQueue: Outcome[] = [];
+    const takenOverTold: Outcome[] = [];
+    let runs = 0;
     const queue = createCloseQueue({
       store,
       closeIncident: async () => {
-        throw new Error('bug');
+        runs++;
+        throw new Error('store did not answer');
       },
-      tell: async () => {},
+      tell: async (_e, o) => void takenOverTold.push(o),
       instanceId: 'instance-1',
       claimTtlMs: 30_000,
       stopD3Queue: () => {},
@@ -91,13 +102,24 @@ describe('durable close queue: acknowledge after store, remove after tell', () =
       channelId: 'C1234',
       incidentNumber: '20200526-23',
       note: 'benign scanner',
-      tell: async (o) => void told.push(o),
+      tell: async (o) => void toldByQueue.push(o),
     });
-    expect(outcome).toMatchObject({ ok: false, error: { code: 'internal' } });
-    expect(told).toEqual([outcome]);
-    expect(await store.queue.list()).toEqual([]);
-    // Nothing is left for a takeover to run (and throw) again.
+    // The caller tells the analyst it is kept; the entry stays for the takeover.
+    expect(outcome).toMatchObject({ ok: false, error: { code: 'close_deferred' } });
+    expect(toldByQueue).toEqual([]);
+    expect(await store.queue.list()).toMatchObject([{ id: 'req-throws', failures: 1 }]);
+
+    await queue.takeOver();
+    await waitUntil(() => runs === 2);
+    await waitUntil(async () => (await store.queue.list())[0]?.failures === 2);
+    expect(takenOverTold).toEqual([]);
+
+    await queue.takeOver();
+    await waitUntil(() => takenOverTold.length === 1);
+    expect(takenOverTold[0]).toMatchObject({ ok: false, error: { code: 'internal' } });
+    await waitUntil(async () => (await store.queue.list()).length === 0);
     expect(await queue.takeOver()).toBe(0);
+    expect(runs).toBe(3);
   });
 
   it('a reply that fails goes as a taken-over close’s would (response_url, else a DM), then the entry goes', async () => {

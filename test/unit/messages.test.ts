@@ -19,6 +19,7 @@ const allCodes = [
   'duplicate_request',
   'queue_full',
   'close_handed_over',
+  'close_deferred',
   'd3_rejected',
   'd3_bad_request',
   'd3_unauthorized',

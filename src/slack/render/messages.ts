@@ -79,6 +79,8 @@ export function errorMessage(error: CloseError, ctx: MessageContext): string {
       return `There are too many closes at once, so ${n} was not sent to D3. Retry in a few seconds.`;
     case 'bulk_too_many':
       return `That is ${d.count ?? 'more than the limit of'} incident numbers; one request closes at most ${d.limit ?? 'the configured number'}, so nothing was closed. Split the list and send each part.`;
+    case 'close_deferred':
+      return `Something went wrong inside the bot while closing ${n} (its store did not answer, most often). Your close is kept and will be finished (D3 is asked first if it may have got it); you will be told the result here, or by direct message after 30 minutes. Do not close it again meanwhile.`;
     case 'close_handed_over':
       return `This bot instance is restarting before ${n} reached D3. Your close is kept and another instance (or this one once restarted) will send it; you will be told the result here, or by direct message after 30 minutes. Do not close it again meanwhile.`;
     case 'd3_rejected':
@@ -171,6 +173,8 @@ export function fieldErrorText(code: CloseErrorCode): string {
         return 'Too many incident numbers at once; split the list.';
       case 'close_handed_over':
         return 'The bot is restarting; your close is kept and will be sent. Wait for its result.';
+      case 'close_deferred':
+        return 'Something went wrong; your close is kept and will be finished. Wait for its result.';
       case 'd3_rejected':
       case 'd3_bad_request':
         return 'D3 refused to close this incident.';
