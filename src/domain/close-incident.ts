@@ -85,11 +85,16 @@ export interface CloseDeps {
 // while bounding what a one-process store keeps in memory.
 const dedupeTtlMs = 60 * 60 * 1000;
 /**
- * The mark a request's dedupeKey leaves once its close passed identity and policy. The confirmation card
- * (preview-incidents.ts) spends its Cancel on the same mark, so Close and Cancel exclude each other.
+ * The mark a request's dedupeKey leaves once its close passed identity and policy, naming the request
+ * that made it: a close taken over after a crash (its stored request keeps the key) finds its own mark
+ * and goes on, and a replay or a second click finds another's and stops. The confirmation card
+ * (preview-incidents.ts) spends its Cancel on the same mark, so Close and Cancel exclude each other,
+ * across a crash too.
  */
-export const markRequest = (store: Pick<Store, 'once'>, dedupeKey: string) =>
-  store.once(`request:${dedupeKey}`, dedupeTtlMs);
+export async function markRequest(store: Pick<Store, 'locks'>, dedupeKey: string, by: string): Promise<boolean> {
+  const mark = await store.locks.acquire(`request:${dedupeKey}`, by, dedupeTtlMs);
+  return mark.acquired || mark.holder === by;
+}
 
 /**
  * The close use case: policy → de-duplication → per-incident lock → D3 → outbox → announce.
@@ -122,7 +127,7 @@ export function createCloseIncident(deps: CloseDeps) {
     }
     const identity = decision.identity;
 
-    if (req.dedupeKey && !(await markRequest(deps.store, req.dedupeKey))) {
+    if (req.dedupeKey && !(await markRequest(deps.store, req.dedupeKey, req.requestId))) {
       log.warn({ dedupeKey: req.dedupeKey }, 'duplicate Slack request dropped');
       return { ok: false, error: new CloseError('duplicate_request') };
     }

@@ -1,6 +1,7 @@
 import type { Log } from '../log.ts';
 import type { CloseRequest } from './close-incident.ts';
 import type { CloseQueueDeps } from './close-queue.ts';
+import type { CloseErrorCode } from './errors.ts';
 import type { QueuedClose } from './ports.ts';
 import type { Outcome } from './types.ts';
 
@@ -18,6 +19,8 @@ export interface TakeoverContext
     tell: ((o: Outcome) => Promise<void>) | undefined,
   ): Promise<Outcome>;
 }
+
+const untold = new Set<CloseErrorCode>(['close_handed_over', 'duplicate_request']);
 
 /**
  * One scan: every stored close no live instance claims is claimed, read again under the claim, and run
@@ -60,8 +63,10 @@ export async function takeOverStored(t: TakeoverContext): Promise<number> {
       { requestId: entry.id, incident: request.incidentNumber, attempted: entry.attemptedAt !== undefined },
       'taking over a queued close its instance left',
     );
+    // Not told: handed over again (the next taker-over tells), or stopped by its request's mark, which a
+    // replay of it or a card's Cancel spent (that request, or the Cancel, told the analyst).
     const tell = async (outcome: Outcome) => {
-      if (outcome.ok || outcome.error.code !== 'close_handed_over') await t.tell(entry, outcome);
+      if (outcome.ok || !untold.has(outcome.error.code)) await t.tell(entry, outcome);
     };
     const work = t.start({ ...request, responseUrl: entry.responseUrl }, entry, true, tell);
     t.track?.(work, request.incidentNumber);

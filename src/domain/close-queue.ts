@@ -136,7 +136,7 @@ export function createCloseQueue(deps: CloseQueueDeps) {
    */
   async function accept(req: CloseRequest): Promise<Outcome> {
     const { requestId, slackUserId, slackTeamId, channelId, threadTs, incidentNumber, note } = req;
-    const { disposition, noteMayName } = req;
+    const { disposition, noteMayName, dedupeKey } = req;
     const entry: QueuedClose = {
       id: requestId,
       // Everything the close is run with: a taker-over must close it as the analyst asked (reason, thread).
@@ -150,6 +150,8 @@ export function createCloseQueue(deps: CloseQueueDeps) {
         ...(threadTs && { threadTs }),
         ...(disposition && { disposition }),
         ...(noteMayName && { noteMayName }),
+        // Its mark names this request (close-incident.ts markRequest): a taker-over finds it its own.
+        ...(dedupeKey && { dedupeKey }),
       },
       ...(req.responseUrl && { responseUrl: req.responseUrl }),
       createdAt: Date.now(),

@@ -170,6 +170,7 @@ export interface QueuedClose {
     | 'note'
     | 'disposition'
     | 'noteMayName'
+    | 'dedupeKey'
   >;
   /** Where the outcome goes while Slack accepts it (30 minutes); a DM after that or without one. */
   responseUrl?: string;

@@ -53,7 +53,7 @@ interface Pending {
 export interface ConfirmDeps {
   closeIncident(req: CloseRequest): Promise<Outcome>;
   previewIncidents: PreviewIncidents;
-  store: Pick<Store, 'once' | 'cache'>;
+  store: Pick<Store, 'locks' | 'cache'>;
   dispositions?: DispositionRules;
   newId(): string;
   now?: () => number;
@@ -113,7 +113,8 @@ export function createConfirmClose(deps: ConfirmDeps) {
       if (now() > c.expiresAt) return { ok: false, error: new CloseError('confirm_expired') };
       const dedupeKey = `${NS}:${c.id}`;
       if (c.action === 'cancel') {
-        if (!(await markRequest(deps.store, dedupeKey))) return { ok: false, error: new CloseError('confirm_used') };
+        if (!(await markRequest(deps.store, dedupeKey, `cancel:${c.requestId}`)))
+          return { ok: false, error: new CloseError('confirm_used') };
         return { cancelled: true };
       }
       const pending = await deps.store.cache.get<Pending>(NS, c.id).catch(() => undefined);

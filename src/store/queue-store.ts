@@ -19,6 +19,7 @@ const queuedClose = z.object({
     note: z.string(),
     disposition: z.string().optional(),
     noteMayName: z.boolean().optional(),
+    dedupeKey: z.string().optional(),
   }),
   responseUrl: z.string().optional(),
   createdAt: z.number(),

@@ -60,7 +60,7 @@ describe('the confirmation card', () => {
   it('says "used" for a second Close once the first close passed its checks, and for a Cancel after it', async () => {
     const { store, click } = await card(async (r) => {
       // As the close use case does after identity and policy: spend the request's mark, once.
-      if (!(await markRequest(store, r.dedupeKey ?? '')))
+      if (!(await markRequest(store, r.dedupeKey ?? '', r.requestId)))
         return { ok: false, error: new CloseError('duplicate_request') };
       return closed(r);
     });
@@ -73,7 +73,7 @@ describe('the confirmation card', () => {
     const asked: string[] = [];
     const { store, click } = await card(async (r) => {
       asked.push(r.requestId);
-      if (!(await markRequest(store, r.dedupeKey ?? '')))
+      if (!(await markRequest(store, r.dedupeKey ?? '', r.requestId)))
         return { ok: false, error: new CloseError('duplicate_request') };
       return closed(r);
     });
