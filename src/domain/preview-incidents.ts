@@ -54,6 +54,8 @@ export interface ConfirmDeps {
   closeIncident(req: CloseRequest): Promise<Outcome>;
   previewIncidents: PreviewIncidents;
   store: Pick<Store, 'locks' | 'cache'>;
+  /** True while D3's queue is full (admission.ts): a Close is then refused before anything is spent. */
+  busy?(): boolean;
   dispositions?: DispositionRules;
   newId(): string;
   now?: () => number;
@@ -117,7 +119,15 @@ export function createConfirmClose(deps: ConfirmDeps) {
           return { ok: false, error: new CloseError('confirm_used') };
         return { cancelled: true };
       }
-      const pending = await deps.store.cache.get<Pending>(NS, c.id).catch(() => undefined);
+      // As a typed close is refused in its acknowledgement: the card is not spent and can be clicked again.
+      if (deps.busy?.()) return { ok: false, error: new CloseError('queue_full') };
+      let pending: Pending | undefined;
+      try {
+        pending = await deps.store.cache.get<Pending>(NS, c.id);
+      } catch (e) {
+        // The store did not answer: nothing was closed, and the card may well still be valid.
+        return { ok: false, error: new CloseError('internal', { reason: 'confirm card unreadable' }, { cause: e }) };
+      }
       // Gone from the store (restarted memory store, evicted): it cannot be told apart from expired.
       if (!pending || pending.req.slackUserId !== c.slackUserId)
         return { ok: false, error: new CloseError('confirm_expired') };

@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs, ViewOutput } from '@slack/bolt';
 import { incidentNumberProblem } from '../domain/command-text.ts';
-import { CloseError } from '../domain/errors.ts';
+import { CloseError, type CloseErrorCode } from '../domain/errors.ts';
 import { ids } from '../ids.ts';
 import { errorMessage } from '../slack/render/messages.ts';
 import { closeModal } from '../slack/render/modal.ts';
@@ -47,6 +47,8 @@ export const incidentTyped =
     });
   };
 
+const cardStays = new Set<CloseErrorCode>(['confirm_used', 'confirm_expired', 'queue_full', 'internal']);
+
 /** Close or Cancel on a confirmation card: once, by its owner, within 10 minutes; else says why. */
 export const confirmClicked =
   (deps: ListenerDeps) =>
@@ -65,8 +67,10 @@ export const confirmClicked =
         text: errorMessage(new CloseError('confirm_expired'), ctx),
       }));
     const requestId = deps.newRequestId();
+    // A refused click leaves the card in place: used or expired, it says so itself; unspent (D3's queue
+    // full, the store not answering), it can be clicked again.
     const reply = replyOnce((o) => {
-      const refusedClick = !o.ok && (o.error.code === 'confirm_used' || o.error.code === 'confirm_expired');
+      const refusedClick = !o.ok && cardStays.has(o.error.code);
       return respond({ replace_original: !refusedClick, ...outcomeMessage(o, { ...ctx, requestId }) });
     });
     // Acknowledged already: the close runs on without Bolt waiting for it (after-ack.ts says why).

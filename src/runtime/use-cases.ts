@@ -145,6 +145,7 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     closeIncident: (req) => admission.admit(req, closures.closeIncident),
     previewIncidents,
     store,
+    busy: admission.busy,
     dispositions: config.dispositions,
     newId: newRequestId,
   });

@@ -14,13 +14,14 @@ const req: CloseRequest = {
 };
 
 /** The card over a real (memory) store; `close` stands for the close use case, which marks the request once. */
-async function card(close: (r: CloseRequest) => Promise<Outcome>) {
+async function card(close: (r: CloseRequest) => Promise<Outcome>, busy?: () => boolean) {
   const store = await createStore('memory://');
   let n = 0;
   const confirm = createConfirmClose({
     closeIncident: close,
     previewIncidents: async () => [],
     store,
+    busy,
     newId: () => `card-${++n}`,
   });
   const prepared = await confirm.prepare(req);
@@ -80,6 +81,22 @@ describe('the confirmation card', () => {
     expect(await click('cancel', 'r-1')).toEqual({ cancelled: true });
     expect(await click('close', 'r-2')).toMatchObject({ ok: false, error: { code: 'confirm_used' } });
     // The close is asked for and stopped by the mark, before its lock or any D3 call.
+    expect(asked).toEqual(['r-2']);
+  });
+
+  it('refuses a Close while D3 is busy without spending the card: the next click closes', async () => {
+    let busy = true;
+    const asked: string[] = [];
+    const { click } = await card(
+      async (r) => {
+        asked.push(r.requestId);
+        return closed(r);
+      },
+      () => busy,
+    );
+    expect(await click('close', 'r-1')).toMatchObject({ ok: false, error: { code: 'queue_full' } });
+    busy = false;
+    expect(await click('close', 'r-2')).toMatchObject({ ok: true });
     expect(asked).toEqual(['r-2']);
   });
 });
