@@ -87,7 +87,8 @@ export function createCloseQueue(deps: CloseQueueDeps) {
       if (thrown) {
         const failures = (stored.failures ?? 0) + 1;
         if (failures < QUEUED_CLOSE_TRIES) {
-          await store.queue.put({ ...stored, failures }).catch(() => {});
+          // A lost claim: another instance runs it now, and its entry is that instance's to write.
+          if (!claim.signal.aborted) await store.queue.put({ ...stored, failures }).catch(() => {});
           return { ok: false, error: new CloseError('close_deferred') };
         }
       }
