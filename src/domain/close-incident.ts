@@ -96,6 +96,10 @@ export async function markRequest(store: Pick<Store, 'locks'>, dedupeKey: string
   return mark.acquired || mark.holder === by;
 }
 
+/** Gives a mark back: the request was refused before anything was sent, and may be made again. */
+export const unmarkRequest = (store: Pick<Store, 'locks'>, dedupeKey: string, by: string) =>
+  store.locks.release(`request:${dedupeKey}`, by);
+
 /**
  * The close use case: policy → de-duplication → per-incident lock → D3 → outbox → announce.
  * A closure is written to the outbox before it is posted, so a crash between D3's confirmation

@@ -99,15 +99,7 @@ export function createCloseQueue(deps: CloseQueueDeps) {
       // takes it over tells them (D3's state shows it closed by this request). Told twice beats never told.
       // A reply the request's own channel refused (response_url expired, used up, Slack failing) goes the
       // taker-over's way instead (response_url, else a DM): the close is finished either way, so its entry goes.
-      if (tell) {
-        await tell(result).catch(async (e: unknown) => {
-          log.warn(
-            { err: e, requestId: entry.id },
-            'outcome not accepted on the request; sending it as for a taken-over close',
-          );
-          await deps.tell(entry, result);
-        });
-      }
+      if (tell) await tellOrFallBack(entry, tell, result);
       // A lost claim means another instance runs this close now: its entry is that instance's to remove.
       if (!handed && !claim.signal.aborted) {
         await store.queue.remove(entry.id).catch((e) => log.warn({ err: e }, 'queued close finished; not removed'));
@@ -169,9 +161,12 @@ export function createCloseQueue(deps: CloseQueueDeps) {
     if (waited === 'slow') log.warn({ requestId }, 'store slow: close acknowledged before it was stored');
     await req.acknowledge?.();
     if (!(await stored)) {
-      return deps
+      const outcome = await deps
         .closeIncident(req)
         .catch((e: unknown) => unexpected(requestId, e, 'close held in memory failed unexpectedly'));
+      // Told here, as a stored close is: a reply its request's channel refuses goes by DM instead.
+      if (req.tell) await tellOrFallBack(entry, req.tell, outcome);
+      return outcome;
     }
     return start(req, entry, false, req.tell);
   }
@@ -184,6 +179,16 @@ export function createCloseQueue(deps: CloseQueueDeps) {
   function unexpected(requestId: string, e: unknown, what: string): Outcome {
     log.error({ err: e, requestId }, what);
     return { ok: false, error: new CloseError('internal', { reason: 'close failed unexpectedly' }, { cause: e }) };
+  }
+
+  async function tellOrFallBack(entry: QueuedClose, tell: (o: Outcome) => Promise<void>, outcome: Outcome) {
+    await tell(outcome).catch(async (e: unknown) => {
+      log.warn(
+        { err: e, requestId: entry.id },
+        'outcome not accepted on the request; sending it as for a taken-over close',
+      );
+      await deps.tell(entry, outcome);
+    });
   }
 
   /** Claimed before it is stored, so no other instance's scan can take it between the two. */

@@ -3,7 +3,7 @@
  * (CONFIRM_BEFORE_CLOSE) whose Close button alone sends the close, once, within 10 minutes.
  */
 
-import { type CloseRequest, markRequest } from './close-incident.ts';
+import { type CloseRequest, markRequest, unmarkRequest } from './close-incident.ts';
 import { chooseDisposition, type DispositionRules } from './disposition.ts';
 import { CloseError, isCloseError } from './errors.ts';
 import type { IncidentPreviewer, IncidentState, ResolveIdentity, Store } from './ports.ts';
@@ -53,7 +53,7 @@ interface Pending {
 export interface ConfirmDeps {
   closeIncident(req: CloseRequest): Promise<Outcome>;
   previewIncidents: PreviewIncidents;
-  store: Pick<Store, 'locks' | 'cache'>;
+  store: Pick<Store, 'locks' | 'cache' | 'queue'>;
   /** True while D3's queue is full (admission.ts): a Close is then refused before anything is spent. */
   busy?(): boolean;
   dispositions?: DispositionRules;
@@ -72,6 +72,8 @@ const NS = 'confirm';
 export function createConfirmClose(deps: ConfirmDeps) {
   const now = deps.now ?? Date.now;
   const ttlMs = deps.ttlMs ?? 10 * 60_000;
+  const storedCloseOf = async (dedupeKey: string) =>
+    (await deps.store.queue.list()).some((e) => e.request.dedupeKey === dedupeKey);
   return {
     async prepare(req: CloseRequest): Promise<Prepared> {
       const chosen = chooseDisposition(deps.dispositions, req);
@@ -114,23 +116,27 @@ export function createConfirmClose(deps: ConfirmDeps) {
     ): Promise<Outcome | { cancelled: true }> {
       if (now() > c.expiresAt) return { ok: false, error: new CloseError('confirm_expired') };
       const dedupeKey = `${NS}:${c.id}`;
-      if (c.action === 'cancel') {
-        if (!(await markRequest(deps.store, dedupeKey, `cancel:${c.requestId}`)))
-          return { ok: false, error: new CloseError('confirm_used') };
-        return { cancelled: true };
-      }
-      // As a typed close is refused in its acknowledgement: the card is not spent and can be clicked again.
-      if (deps.busy?.()) return { ok: false, error: new CloseError('queue_full') };
       let pending: Pending | undefined;
       try {
+        // A Close of this card already stored (running, or left by a crash for the takeover) has spent it,
+        // whether or not its mark survived: on sqlite the mark lives in memory, and a restart forgets it.
+        if (await storedCloseOf(dedupeKey)) return { ok: false, error: new CloseError('confirm_used') };
+        if (c.action === 'cancel') {
+          if (!(await markRequest(deps.store, dedupeKey, `cancel:${c.requestId}`)))
+            return { ok: false, error: new CloseError('confirm_used') };
+          return { cancelled: true };
+        }
         pending = await deps.store.cache.get<Pending>(NS, c.id);
       } catch (e) {
-        // The store did not answer: nothing was closed, and the card may well still be valid.
+        // The store did not answer: nothing was closed or cancelled, and the card may well still be valid.
         return { ok: false, error: new CloseError('internal', { reason: 'confirm card unreadable' }, { cause: e }) };
       }
       // Gone from the store (restarted memory store, evicted): it cannot be told apart from expired.
       if (!pending || pending.req.slackUserId !== c.slackUserId)
         return { ok: false, error: new CloseError('confirm_expired') };
+      // As a typed close is refused in its acknowledgement, before anything is spent. Checked and counted
+      // (closeIncident is admission.admit) with no await between, so clicks arriving together cannot all pass.
+      if (deps.busy?.()) return { ok: false, error: new CloseError('queue_full') };
       const told = tell && ((o: Outcome) => tell(usedIfDuplicate(o)));
       const outcome = await deps.closeIncident({
         ...pending.req,
@@ -138,6 +144,9 @@ export function createConfirmClose(deps: ConfirmDeps) {
         dedupeKey,
         ...(told && { tell: told }),
       });
+      // Refused by D3's queue after all (nothing sent): the card is given back, as its reply said.
+      if (!outcome.ok && outcome.error.code === 'queue_full')
+        await unmarkRequest(deps.store, dedupeKey, c.requestId).catch(() => {});
       return usedIfDuplicate(outcome);
     },
   };

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs, ViewOutput } from '@slack/bolt';
 import { incidentNumberProblem } from '../domain/command-text.ts';
 import { CloseError, type CloseErrorCode } from '../domain/errors.ts';
+import type { Outcome } from '../domain/types.ts';
 import { ids } from '../ids.ts';
 import { errorMessage } from '../slack/render/messages.ts';
 import { closeModal } from '../slack/render/modal.ts';
@@ -75,10 +76,13 @@ export const confirmClicked =
     });
     // Acknowledged already: the close runs on without Bolt waiting for it (after-ack.ts says why).
     const decided = async () => {
-      const result = await deps.confirm.decide(
-        { ...v, expiresAt: v.exp, slackUserId: body.user.id, requestId },
-        reply.tell,
-      );
+      const result = await deps.confirm
+        .decide({ ...v, expiresAt: v.exp, slackUserId: body.user.id, requestId }, reply.tell)
+        // Bolt's error handler no longer sees it: whatever throws is an answer on the card.
+        .catch((e: unknown): Outcome => {
+          deps.log.error({ err: e, requestId }, 'confirmation card click failed unexpectedly');
+          return { ok: false, error: new CloseError('internal', { reason: 'card click failed' }) };
+        });
       if ('cancelled' in result) return void (await respond({ replace_original: true, text: cancelledText(v.n) }));
       await reply.settle(result);
     };
