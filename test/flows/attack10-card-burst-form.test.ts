@@ -12,7 +12,7 @@
  * the form had closed, and INC-9 is never sent to D3.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { blockActionBody } from '../support/block-actions.ts';
+import { clickCard, showCard } from '../support/card.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 
 describe('attack10: card clicks overtaking an accepted form close into a full D3 queue', () => {
@@ -21,20 +21,8 @@ describe('attack10: card clicks overtaking an accepted form close into a full D3
     await h.stop();
   });
 
-  const card = async (n: string) => {
-    await h.command({ text: `${n} benign scanner`, response_url: h.slack.responseUrl(`card-${n}`) });
-    await h.slack.waitFor(() => h.slack.responses(`card-${n}`).length === 1, 8000);
-    const shown = h.slack.responses(`card-${n}`)[0] as { blocks: Array<{ elements?: Array<Record<string, string>> }> };
-    return shown.blocks.flatMap((b) => b.elements ?? []).find((b) => b.action_id === 'confirm_close')!.value!;
-  };
-  const click = (value: string, id: string) =>
-    h.raw(
-      blockActionBody('block-actions-confirm.json', {
-        value,
-        actionId: 'confirm_close',
-        responseUrl: h.slack.responseUrl(id),
-      }),
-    );
+  const card = async (n: string) => (await showCard(h, `${n} benign scanner`, `card-${n}`)).close;
+  const click = (value: string, id: string) => clickCard(h, value, 'confirm_close', id);
 
   it('never refuses an acknowledged form close for a full queue', async () => {
     h = await startHarness({

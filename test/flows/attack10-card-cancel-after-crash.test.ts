@@ -13,14 +13,10 @@
  * closed"; a Cancel is told something false.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { blockActionBody } from '../support/block-actions.ts';
-import type { ChildApp } from '../support/child-app.ts';
+import { clickCard, showCard } from '../support/card.ts';
 import { useChildApps } from '../support/child-fixture.ts';
 import type { FakeD3 } from '../support/fake-d3.ts';
 import type { FakeSlack } from '../support/fake-slack.ts';
-import { slashCommandBody } from '../support/fixtures.ts';
-import { signingSecret } from '../support/harness.ts';
-import { postSigned } from '../support/sign.ts';
 
 const N = '20200526-23';
 
@@ -37,39 +33,24 @@ describe('attack10: Cancel on a confirmation card whose Close was stored when th
     ({ d3, slack } = apps);
   });
 
-  const click = (child: ChildApp, value: string, actionId: string, id: string) =>
-    postSigned(
-      child.eventsUrl,
-      blockActionBody('block-actions-confirm.json', { value, actionId, responseUrl: slack.responseUrl(id) }),
-      { secret: signingSecret },
-    );
-
   it('does not answer "Cancelled, nothing was sent to D3" for an incident the restart then closes', async () => {
     const first = await apps.start();
-    await postSigned(
-      first.eventsUrl,
-      slashCommandBody('close-command.form', {
-        text: `${N} benign scanner`,
-        response_url: slack.responseUrl('card'),
-        trigger_id: `${Date.now()}.4412345678.card`,
-      }),
-      { secret: signingSecret },
-    );
-    await slack.waitFor(() => slack.responses('card').length === 1, 10_000);
-    const shown = slack.responses('card')[0] as { blocks: Array<{ elements?: Array<Record<string, string>> }> };
-    const buttons = shown.blocks.flatMap((b) => b.elements ?? []);
-    const value = (id: string) => buttons.find((b) => b.action_id === id)!.value!;
+    const card = await showCard({ eventsUrl: first.eventsUrl, slack }, `${N} benign scanner`, 'card');
 
     // The group check of the Close (after the close is stored, before its mark) never gets Slack's answer.
     slack.script('usergroups.users.list', { hang: true }, { body: { ok: true, users: ['U1234'] } });
-    expect((await click(first, value('confirm_close'), 'confirm_close', 'close')).status).toBe(200);
+    expect((await clickCard({ eventsUrl: first.eventsUrl, slack }, card.close, 'confirm_close', 'close')).status).toBe(
+      200,
+    );
     await slack.waitFor(() => slack.hung('usergroups.users.list').length === 1, 10_000);
     first.kill('SIGKILL');
     await first.exited;
 
     d3.script('close', { fixture: 'close-ok.json', delayMs: 1_000 });
     const second = await apps.start();
-    expect((await click(second, value('cancel_close'), 'cancel_close', 'cancel')).status).toBe(200);
+    expect(
+      (await clickCard({ eventsUrl: second.eventsUrl, slack }, card.cancel, 'cancel_close', 'cancel')).status,
+    ).toBe(200);
     await slack.waitFor(() => slack.responses('cancel').length === 1, 10_000);
     const cancel = JSON.stringify(slack.responses('cancel')[0]);
     // Give the restart time to take the stored close over (claim TTL 1.5 s, scans every 300 ms).

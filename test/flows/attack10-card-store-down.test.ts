@@ -10,41 +10,28 @@
  * closed, try again"), not that it expired.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { blockActionBody } from '../support/block-actions.ts';
-import { type Harness, startHarness } from '../support/harness.ts';
-import { type RedisServer, redisAvailable, startRedis } from '../support/redis.ts';
-import { type PartitionableRedisProxy, partitionableRedisProxy } from '../support/redis-proxy.ts';
+import { clickCard, showCard, startHarnessBehindProxy } from '../support/card.ts';
+import { startHarness } from '../support/harness.ts';
+import { redisAvailable } from '../support/redis.ts';
 
 describe.skipIf(!redisAvailable())('attack10: a fresh confirmation card clicked while the store is down', () => {
-  let redis: RedisServer | undefined;
-  let proxy: PartitionableRedisProxy | undefined;
-  let h: Harness | undefined;
+  let stop: (() => Promise<void>) | undefined;
   afterEach(async () => {
-    await proxy?.stop();
-    await h?.stop();
-    await redis?.stop();
+    await stop?.();
   });
 
   it('does not tell the analyst a seconds-old card is older than 10 minutes', async () => {
-    redis = await startRedis();
-    if (!redis) throw new Error('redis-server is required here');
-    proxy = await partitionableRedisProxy(new URL(redis.url));
-    h = await startHarness({ env: { STORE_URL: proxy.url, CONFIRM_BEFORE_CLOSE: 'true' } });
-    await h.command({ text: '20200526-23 benign scanner', response_url: h.slack.responseUrl('card') });
-    await h.slack.waitFor(() => h!.slack.responses('card').length === 1, 8000);
-    const shown = h.slack.responses('card')[0] as { blocks: Array<{ elements?: Array<Record<string, string>> }> };
-    const close = shown.blocks.flatMap((b) => b.elements ?? []).find((b) => b.action_id === 'confirm_close')!.value!;
+    const started = await startHarnessBehindProxy((url) =>
+      startHarness({ env: { STORE_URL: url, CONFIRM_BEFORE_CLOSE: 'true' } }),
+    );
+    ({ stop } = started);
+    const { h, proxy } = started;
+    const { close } = await showCard(h, '20200526-23 benign scanner', 'card');
 
     proxy.freeze();
-    const ack = await h.raw(
-      blockActionBody('block-actions-confirm.json', {
-        value: close,
-        actionId: 'confirm_close',
-        responseUrl: h.slack.responseUrl('click'),
-      }),
-    );
+    const ack = await clickCard(h, close, 'confirm_close', 'click');
     expect(ack.status).toBe(200);
-    await h.slack.waitFor(() => h!.slack.responses('click').length >= 1, 15_000);
+    await h.slack.waitFor(() => h.slack.responses('click').length >= 1, 15_000);
     const told = (h.slack.responses('click')[0] as { text: string }).text;
     expect(h.d3.closeCalls()).toHaveLength(0);
     expect(told).not.toMatch(/older than 10 minutes/);

@@ -12,7 +12,7 @@
  * sent to D3 by that card.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { blockActionBody } from '../support/block-actions.ts';
+import { clickCard, showCard } from '../support/card.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 
 const numbers = ['20200526-31', '20200526-32', '20200526-33', '20200526-34', '20200526-35'];
@@ -35,22 +35,8 @@ describe('attack11: card Close refused for a full queue after its mark was spent
       },
     });
     const values = new Map<string, string>();
-    for (const n of numbers) {
-      await h.command({ text: `${n} benign scanner`, response_url: h.slack.responseUrl(`card-${n}`) });
-      await h.slack.waitFor(() => h!.slack.responses(`card-${n}`).length === 1, 8000);
-      const shown = h.slack.responses(`card-${n}`)[0] as {
-        blocks: Array<{ elements?: Array<Record<string, string>> }>;
-      };
-      values.set(n, shown.blocks.flatMap((b) => b.elements ?? []).find((b) => b.action_id === 'confirm_close')!.value!);
-    }
-    const click = (n: string, id: string) =>
-      h!.raw(
-        blockActionBody('block-actions-confirm.json', {
-          value: values.get(n)!,
-          actionId: 'confirm_close',
-          responseUrl: h!.slack.responseUrl(id),
-        }),
-      );
+    for (const n of numbers) values.set(n, (await showCard(h, `${n} benign scanner`, `card-${n}`)).close);
+    const click = (n: string, id: string) => clickCard(h!, values.get(n)!, 'confirm_close', id);
     const acks = await Promise.all(numbers.map((n) => click(n, `click1-${n}`)));
     expect(acks.map((a) => a.status)).toEqual(numbers.map(() => 200));
     await h.slack.waitFor(() => numbers.every((n) => h!.slack.responses(`click1-${n}`).length >= 1), 20_000);

@@ -11,25 +11,20 @@
  * the close ends "something went wrong", and the analyst gets nothing at all (no DM, no ephemeral).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../support/harness.ts';
-import { type RedisServer, redisAvailable, startRedis } from '../support/redis.ts';
-import { type PartitionableRedisProxy, partitionableRedisProxy } from '../support/redis-proxy.ts';
+import { startHarnessBehindProxy } from '../support/card.ts';
+import { startHarness } from '../support/harness.ts';
+import { redisAvailable } from '../support/redis.ts';
 
 describe.skipIf(!redisAvailable())('attack11: a close held in memory whose response_url refuses the outcome', () => {
-  let redis: RedisServer | undefined;
-  let proxy: PartitionableRedisProxy | undefined;
-  let h: Harness | undefined;
+  let stop: (() => Promise<void>) | undefined;
   afterEach(async () => {
-    await proxy?.stop();
-    await h?.stop();
-    await redis?.stop();
+    await stop?.();
   });
 
   it('still reaches the analyst by DM', async () => {
-    redis = await startRedis();
-    if (!redis) throw new Error('redis-server is required here');
-    proxy = await partitionableRedisProxy(new URL(redis.url));
-    h = await startHarness({ env: { STORE_URL: proxy.url } });
+    const started = await startHarnessBehindProxy((url) => startHarness({ env: { STORE_URL: url } }));
+    ({ stop } = started);
+    const { h, proxy } = started;
     h.slack.outage('response_url', { status: 404, body: { ok: false, error: 'expired_url' } });
     const offered: string[] = [];
     h.slack.onRequest((c) => {
@@ -41,10 +36,7 @@ describe.skipIf(!redisAvailable())('attack11: a close held in memory whose respo
     // The outcome is offered to the response_url (refused) once the store calls have given up.
     await h.slack.waitFor(() => offered.length >= 1, 40_000).catch(() => {});
     await h.slack
-      .waitFor(
-        () => h!.slack.calls('chat.postMessage').length + h!.slack.calls('chat.postEphemeral').length >= 1,
-        10_000,
-      )
+      .waitFor(() => h.slack.calls('chat.postMessage').length + h.slack.calls('chat.postEphemeral').length >= 1, 10_000)
       .catch(() => {});
     const told = [...h.slack.calls('chat.postMessage'), ...h.slack.calls('chat.postEphemeral')].filter(
       (c) => c.args.channel === 'U1234' || c.args.user === 'U1234',
