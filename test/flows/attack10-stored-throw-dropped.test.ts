@@ -10,58 +10,14 @@
  * removed once Redis answers again, and D3 never gets the close: nothing retries an acknowledged close
  * that was never sent (before 771fb94 the entry stayed and the takeover sent it once the store was back).
  */
-import { createConnection, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { type RedisServer, redisAvailable, startRedis } from '../support/redis.ts';
-
-/** A relay to Redis that holds (not drops) what clients send from a matching chunk on, until resume(). */
-async function pausingProxy(target: URL) {
-  let matcher: ((chunk: Buffer) => boolean) | undefined;
-  let paused = false;
-  const held: Array<() => void> = [];
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => sockets.delete(s));
-    }
-    client.on('data', (d: Buffer) => {
-      if (!paused && matcher?.(d)) {
-        paused = true;
-        matcher = undefined;
-      }
-      if (paused) held.push(() => upstream.write(d));
-      else upstream.write(d);
-    });
-    upstream.on('data', (d) => client.write(d));
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `redis://127.0.0.1:${port}/0`,
-    pauseWhen: (m: (chunk: Buffer) => boolean) => {
-      matcher = m;
-    },
-    isPaused: () => paused,
-    resume: () => {
-      paused = false;
-      for (const w of held.splice(0)) w();
-    },
-    stop: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
+import { type PartitionableRedisProxy, partitionableRedisProxy } from '../support/redis-proxy.ts';
 
 describe.skipIf(!redisAvailable())('attack10: an acknowledged close whose store call fails once', () => {
   let redis: RedisServer | undefined;
-  let proxy: Awaited<ReturnType<typeof pausingProxy>> | undefined;
+  let proxy: PartitionableRedisProxy | undefined;
   let h: Harness | undefined;
   afterEach(async () => {
     await h?.stop();
@@ -72,7 +28,7 @@ describe.skipIf(!redisAvailable())('attack10: an acknowledged close whose store 
   it('is still sent to D3 once the store answers again', async () => {
     redis = await startRedis();
     if (!redis) throw new Error('redis-server is required here');
-    proxy = await pausingProxy(new URL(redis.url));
+    proxy = await partitionableRedisProxy(new URL(redis.url));
     h = await startHarness({ env: { STORE_URL: proxy.url, OUTBOX_INTERVAL_MS: '300', OUTBOX_CLAIM_TTL_MS: '1500' } });
     // From the close's de-duplication mark on, Redis answers nothing for 3.5 s (a failover, a long fork).
     proxy.pauseWhen((chunk) => chunk.includes('request:command:'));

@@ -6,10 +6,15 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
  * - `freeze()`: every connection, in both directions, from now on.
  * - `freezeWhen(match)`: from now on, each connection whose client sends a chunk matching `match` is
  *   swallowed from that chunk on (e.g. only the one connection that reads a given key).
+ * - `pauseWhen(match)` / `resume()`: from the first chunk matching `match`, what clients send is held,
+ *   not dropped, until resume() delivers it in order (a Redis that stalls, then answers everything).
  */
 export async function partitionableRedisProxy(target: URL) {
   let freezeAll = false;
   let matcher: ((chunk: Buffer) => boolean) | undefined;
+  let pauseMatcher: ((chunk: Buffer) => boolean) | undefined;
+  let paused = false;
+  const held: Array<() => void> = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
@@ -21,7 +26,13 @@ export async function partitionableRedisProxy(target: URL) {
     }
     client.on('data', (d: Buffer) => {
       if (matcher?.(d)) frozen = true;
-      if (!(frozen || freezeAll)) upstream.write(d);
+      if (!paused && pauseMatcher?.(d)) {
+        paused = true;
+        pauseMatcher = undefined;
+      }
+      if (frozen || freezeAll) return;
+      if (paused) held.push(() => upstream.write(d));
+      else upstream.write(d);
     });
     upstream.on('data', (d) => frozen || freezeAll || client.write(d));
     client.on('close', () => upstream.destroy());
@@ -36,6 +47,14 @@ export async function partitionableRedisProxy(target: URL) {
     },
     freezeWhen: (match: (chunk: Buffer) => boolean) => {
       matcher = match;
+    },
+    pauseWhen: (match: (chunk: Buffer) => boolean) => {
+      pauseMatcher = match;
+    },
+    isPaused: () => paused,
+    resume: () => {
+      paused = false;
+      for (const write of held.splice(0)) write();
     },
     stop: async () => {
       for (const s of sockets) s.destroy();
