@@ -19,10 +19,12 @@ export interface AcceptCloseDeps {
  * when it was refused: the acknowledgement already told the analyst.
  */
 export function createAcceptClose(deps: AcceptCloseDeps) {
+  const refuseWhenBusy = createRefuseWhenBusy(deps);
   return async function acceptClose(req: CloseRequest, acknowledge: Acknowledge): Promise<Outcome | undefined> {
-    if (deps.d3Busy()) {
-      await acknowledge(new CloseError('queue_full'));
-      await deps.recordRefusal(req, 'queue_full');
+    const busy = refuseWhenBusy(req);
+    if (busy) {
+      await acknowledge(busy.refusal);
+      await busy.record();
       return undefined;
     }
     const ack = acknowledgeOnce(() => acknowledge());
@@ -30,6 +32,21 @@ export function createAcceptClose(deps: AcceptCloseDeps) {
     return deps.closeIncident({ ...req, acknowledge: ack }).finally(ack);
   };
 }
+
+/**
+ * The refusal a close gets in its acknowledgement right now, decided synchronously: D3's queue is full.
+ * An edge can so answer it before anything else runs (the HTTP receiver's early answer,
+ * listeners/close-command.ts busyCloseAnswer); `record` audits it, once the answer is on its way.
+ */
+export function createRefuseWhenBusy(deps: Pick<AcceptCloseDeps, 'd3Busy' | 'recordRefusal'>) {
+  return (req: AuditSubject): { refusal: CloseError; record(): Promise<void> } | undefined => {
+    if (!deps.d3Busy()) return undefined;
+    const refusal = new CloseError('queue_full');
+    return { refusal, record: () => deps.recordRefusal(req, refusal.code) };
+  };
+}
+
+export type RefuseWhenBusy = ReturnType<typeof createRefuseWhenBusy>;
 
 /** An acknowledgement sent at most once, however many paths reach it. */
 export function acknowledgeOnce(send: () => Promise<unknown>): () => Promise<void> {

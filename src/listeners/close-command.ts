@@ -1,6 +1,7 @@
-import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs, SlashCommand } from '@slack/bolt';
 import { parseCommandText } from '../domain/command-text.ts';
 import { CloseError } from '../domain/errors.ts';
+import { ids } from '../ids.ts';
 import { historyMessage } from '../slack/render/history.ts';
 import { errorMessage } from '../slack/render/messages.ts';
 import { closeModal } from '../slack/render/modal.ts';
@@ -97,4 +98,31 @@ export const closeCommand =
         });
       }
     }
+  };
+
+/**
+ * The HTTP receiver's early answer (slack/http-receiver.ts `earlyAnswer`): a close typed while D3's
+ * queue is full gets its refusal before Bolt sees the request. Under overload that refusal answers most
+ * requests, and Bolt's work per event (every listener's middleware chain, its promises and arguments)
+ * cost more CPU and garbage than the answer (npm run bench, 500 req/s). The answer and the audit are
+ * the listener's own (acceptClose decides the same way, domain/accept-close.ts); anything else (another
+ * request, a list, an outsider, the confirmation card) goes on to Bolt and the listener above.
+ */
+export const busyCloseAnswer =
+  (deps: ListenerDeps) =>
+  (command: SlashCommand): string | undefined => {
+    if (command.command !== ids.command || deps.confirmBeforeClose) return undefined;
+    const input = parseCommandText(command.text ?? '', { noteRequired: deps.rules.noteRequired });
+    if (input.kind !== 'close' || deps.isOutsider(commandOrigin(command))) return undefined;
+    const busy = deps.refuseWhenBusy({
+      requestId: deps.newRequestId(),
+      incidentNumber: input.incidentNumber,
+      note: input.note,
+      slackUserId: command.user_id,
+      slackTeamId: command.team_id,
+    });
+    if (!busy) return undefined;
+    // Audited once the answer is sent: the receiver sends it synchronously, before this microtask runs.
+    deps.detach(Promise.resolve().then(busy.record), input.incidentNumber);
+    return errorMessage(busy.refusal, { incidentNumber: input.incidentNumber, supportContact: deps.supportContact });
   };

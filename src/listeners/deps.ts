@@ -1,11 +1,11 @@
-import type { AcceptClose } from '../domain/accept-close.ts';
+import type { AcceptClose, RefuseWhenBusy } from '../domain/accept-close.ts';
 import type { BulkCloseRequest } from '../domain/bulk-close.ts';
 import type { AcceptBulkClose, BulkOutcome, BulkProgress } from '../domain/bulk-items.ts';
 import type { DispositionRules } from '../domain/disposition.ts';
 import type { History } from '../domain/history.ts';
 import type { MappingCommands } from '../domain/mapping.ts';
 import type { OriginGate } from '../domain/origin-gate.ts';
-import type { PolicyRules } from '../domain/policy.ts';
+import type { Origin, PolicyRules } from '../domain/policy.ts';
 import type { ConfirmClose, PreviewIncidents } from '../domain/preview-incidents.ts';
 import type { Log } from '../log.ts';
 import type { ButtonSealer } from '../slack/button-value.ts';
@@ -19,6 +19,8 @@ export interface ListenerDeps {
   log: Log;
   /** A close typed in the command or the form: refused in the ack while D3 is busy (and audited), else acked once stored and run. */
   acceptClose: AcceptClose;
+  /** The same refusal decided synchronously, for the HTTP receiver's early answer (close-command.ts busyCloseAnswer). */
+  refuseWhenBusy: RefuseWhenBusy;
   /** Work a listener leaves running past its acknowledgement (after-ack.ts): tracked for the graceful stop, failures logged. */
   detach(work: Promise<unknown>, incident: string): void;
   /** BULK_MAX, checked in the modal before it closes. */
@@ -29,6 +31,8 @@ export interface ListenerDeps {
   acceptBulkClose: AcceptBulkClose;
   /** Refuses (in the ack) and audits a request from another workspace or organisation; true when it did. */
   refusedOutsider: OriginGate;
+  /** The same origin check, synchronous and without its audit: true for a request the gate would refuse. */
+  isOutsider(origin: Origin): boolean;
   mapping: MappingCommands;
   /** Close attempts for one incident, for whoever may close it (the same policy, the same refusals). */
   history: History;

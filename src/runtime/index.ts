@@ -1,5 +1,7 @@
+import type { SlashCommand } from '@slack/bolt';
 import { createApp } from '../app.ts';
 import type { Config } from '../config.ts';
+import { busyCloseAnswer } from '../listeners/close-command.ts';
 import { createLog } from '../log.ts';
 import { connectEdges } from './edges.ts';
 import { stopGracefully } from './lifecycle.ts';
@@ -16,10 +18,13 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
   const edges = await connectEdges(config, opts, log);
   const { deps, summaries, metrics, closures, queue } = wireUseCases(config, edges, log);
 
+  const busyAnswer = busyCloseAnswer(deps);
   let ready = false;
   const { http, socket, slackConnected } = createReceivers(config, opts, {
     log,
     onAck: (ms) => metrics.observeAck(ms),
+    // Load shedding: a close refused for a full D3 queue is answered before Bolt (close-command.ts).
+    earlyAnswer: (kind, body) => (kind === 'command' ? busyAnswer(body as unknown as SlashCommand) : undefined),
     routes: probeRoutes({
       ready: () => ready,
       storeOk: () => edges.store.ping(),

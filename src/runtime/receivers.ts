@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { Log } from '../log.ts';
 import { SocketModeReceiver } from '../slack/bolt.ts';
 import { type Route, SlackHttpReceiver } from '../slack/http-receiver.ts';
+import type { ServedKind } from '../slack/request.ts';
 import { slackCallTimeoutMs } from '../slack/timed-fetch.ts';
 import type { RuntimeOptions } from './options.ts';
 
@@ -13,7 +14,13 @@ import type { RuntimeOptions } from './options.ts';
 export function createReceivers(
   config: Config,
   opts: RuntimeOptions,
-  o: { log: Log; routes: Record<string, Route>; onAck: (ms: number) => void },
+  o: {
+    log: Log;
+    routes: Record<string, Route>;
+    onAck: (ms: number) => void;
+    /** HTTP mode only: answers decided before Bolt (http-receiver.ts earlyAnswer). */
+    earlyAnswer?: (kind: ServedKind, body: Record<string, unknown>) => unknown;
+  },
 ) {
   // In Socket Mode, Slack reaches this instance only while its WebSocket is up.
   let connected = !config.slack.appToken;
@@ -24,7 +31,7 @@ export function createReceivers(
     routes: o.routes,
     slack: config.slack.appToken
       ? undefined
-      : { signingSecret: config.slack.signingSecret!, onAck: o.onAck, ...opts.slackBodies },
+      : { signingSecret: config.slack.signingSecret!, onAck: o.onAck, earlyAnswer: o.earlyAnswer, ...opts.slackBodies },
   });
   const socket = config.slack.appToken
     ? new SocketModeReceiver({

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
-import { createAcceptClose } from '../domain/accept-close.ts';
+import { createAcceptClose, createRefuseWhenBusy } from '../domain/accept-close.ts';
 import { createAuditTrail } from '../domain/audit.ts';
 import { createBulkClose } from '../domain/bulk-close.ts';
 import { createAcceptBulkClose } from '../domain/bulk-items.ts';
@@ -12,6 +12,7 @@ import { createHomeData } from '../domain/home.ts';
 import { findIncidentNumbers } from '../domain/incident-refs.ts';
 import { createMappingCommands } from '../domain/mapping.ts';
 import { createOriginGate } from '../domain/origin-gate.ts';
+import { decideOrigin } from '../domain/policy.ts';
 import { createConfirmClose, createPreviewIncidents } from '../domain/preview-incidents.ts';
 import { createRoutedSummaries } from '../domain/routed-summaries.ts';
 import { createSummaryDeliverer } from '../domain/summaries.ts';
@@ -158,6 +159,7 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
       d3Busy: admission.busy,
       recordRefusal,
     }),
+    refuseWhenBusy: createRefuseWhenBusy({ d3Busy: admission.busy, recordRefusal }),
     detach: closures.detach,
     bulkMax: config.bulkMax,
     bulkClose,
@@ -168,6 +170,7 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
       recordRefusal,
     }),
     refusedOutsider: createOriginGate({ installation: edges.installation, recordRefusal, newRequestId }),
+    isOutsider: (origin) => decideOrigin(origin, edges.installation) !== undefined,
     mapping: createMappingCommands({ store, resolveIdentity, rules: config.policy }),
     history: createHistory({ rules: config.policy, resolveIdentity, isInAllowedGroup, store, auditTrail, log }),
     metadata: createMetadataSealer(config.slack.botToken.reveal()),

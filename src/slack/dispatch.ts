@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { App, ReceiverEvent } from '@slack/bolt';
 import type { Log } from '../log.ts';
-import { send, sendJson } from './http-send.ts';
+import { send, sendAck } from './http-send.ts';
 import { listenerFailedText } from './render/messages.ts';
 import { stringHeader } from './request.ts';
 
@@ -44,9 +44,7 @@ export async function dispatch(
       if (acked) return;
       acked = true;
       clearTimeout(timer);
-      if (response === undefined || response === '') send(res, 200, '');
-      else if (typeof response === 'string') send(res, 200, response);
-      else sendJson(res, response);
+      sendAck(res, response);
       o.onAck?.(performance.now() - started);
     },
   };

@@ -4,10 +4,18 @@ import type { App, Receiver } from '@slack/bolt';
 import type { Secret } from '../config.ts';
 import type { Log } from '../log.ts';
 import { dispatch } from './dispatch.ts';
-import { refuse, send, sendJson } from './http-send.ts';
+import { refuse, send, sendAck, sendJson } from './http-send.ts';
 import { PendingBytes, readBody } from './read-body.ts';
 import { createRefusalLog } from './refusal-log.ts';
-import { HttpError, parseBody, served, servedKind, signatureHeaders, verifySignature } from './request.ts';
+import {
+  HttpError,
+  parseBody,
+  type ServedKind,
+  served,
+  servedKind,
+  signatureHeaders,
+  verifySignature,
+} from './request.ts';
 
 export type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -27,6 +35,11 @@ export interface HttpServerOptions {
     /** Bytes of unverified bodies held at once, all connections together (503 beyond); 8 MiB. */
     maxPendingBodyBytes?: number;
     onAck?: (ms: number) => void;
+    /**
+     * An answer decided before Bolt sees a verified request (load shedding: a close refused because D3's
+     * queue is full, listeners/close-command.ts busyCloseAnswer); undefined hands the request to Bolt.
+     */
+    earlyAnswer?: (kind: ServedKind, body: Record<string, unknown>) => unknown;
   };
 }
 
@@ -121,6 +134,13 @@ export class SlackHttpReceiver implements Receiver {
       if (!served[kind].safeParse(body).success) throw new HttpError(400, 'malformed Slack payload');
       const app = this.#app;
       if (!app) throw new HttpError(503, 'not ready');
+      const started = performance.now();
+      const early = slack.earlyAnswer?.(kind, body);
+      if (early !== undefined) {
+        sendAck(res, early);
+        slack.onAck?.(performance.now() - started);
+        return;
+      }
       await dispatch(app, req, res, body, { log: this.o.log, onAck: slack.onAck, inFlight: this.#inFlight });
     } catch (e) {
       if (e instanceof HttpError) {

@@ -21,3 +21,10 @@ export function send(res: ServerResponse, status: number, text: string): void {
 export function sendJson(res: ServerResponse, body: unknown, status = 200): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
 }
+
+/** A listener's acknowledgement as Slack reads it: empty, plain text, or a JSON message. */
+export function sendAck(res: ServerResponse, response?: unknown): void {
+  if (response === undefined || response === '') send(res, 200, '');
+  else if (typeof response === 'string') send(res, 200, response);
+  else sendJson(res, response);
+}

@@ -144,8 +144,10 @@ export const served = {
   }),
 };
 
+export type ServedKind = keyof typeof served;
+
 /** Which served kind Bolt will route `b` as, in the order of Bolt's getTypeAndConversation. */
-export function servedKind(b: Record<string, unknown>): keyof typeof served | undefined {
+export function servedKind(b: Record<string, unknown>): ServedKind | undefined {
   if (b.event !== undefined) return b.type === 'event_callback' ? 'event' : undefined;
   if (b.command !== undefined) return 'command';
   if (b.name !== undefined) return undefined;

@@ -32,6 +32,34 @@ describe('when the D3 queue is already full', () => {
     await h.command({ text: 'history INC-3' });
     await h.slack.waitFor(() => h.slack.responses().some((r) => JSON.stringify(r).includes('queue_full')));
   });
+
+  // The busy refusal is answered before Bolt (close-command.ts busyCloseAnswer): only for a close from
+  // this workspace; every other request still gets its own answer while the queue is full.
+  it('still answers other requests, and a close from another workspace, with their own answers', async () => {
+    h.d3.script('close', { fixture: 'close-ok.json', delayMs: 1500 });
+    await h.command({ text: 'INC-1 first' });
+    await h.slack.waitFor(() => h.d3.closeCalls().length === 1);
+    await h.command({ text: 'INC-2 second' });
+    await waitForQueueDepth(h, 1);
+
+    const outsider = await h.command({ team_id: 'T9999', text: 'INC-3 from elsewhere' });
+    const help = await h.command({ text: 'help' });
+    const list = await h.command({ text: 'INC-4,INC-5 a list' });
+    const busy = await h.command({ text: 'INC-6 refused' });
+
+    expect(outsider.text).not.toMatch(/too many closes/i);
+    expect(outsider.text).toMatch(/workspace/i);
+    expect(help.text).toMatch(/close-incident/);
+    expect(help.text).not.toMatch(/too many closes/i);
+    expect(list.status).toBe(200);
+    expect(busy.text).toMatch(/too many closes/i);
+    expect(busy.text).toContain('INC-6');
+    await h.slack.waitFor(() => h.slack.calls('chat.postMessage').length === 2, 10_000);
+    expect(h.d3.closeCalls()).toHaveLength(2);
+    // The early refusal is audited as the listener's was: history shows it.
+    await h.command({ text: 'history INC-6' });
+    await h.slack.waitFor(() => h.slack.responses().some((r) => JSON.stringify(r).includes('queue_full')));
+  });
 });
 
 describe('a burst of closes larger than the D3 queue', () => {
