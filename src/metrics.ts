@@ -15,7 +15,7 @@ export function createMetrics(sources: MetricSources) {
   const registry = new Registry();
   const closures = new Counter({
     name: 'close_incident_closures_total',
-    help: 'Close attempts by outcome (closed, already_closed, closed_by_other, closed_unconfirmed, refused, failed, unknown) and error code',
+    help: 'Close attempts by outcome (closed, already_closed, closed_by_other, closed_unconfirmed, refused, failed, unknown, handed_over) and error code',
     labelNames: ['outcome', 'code'] as const,
     registers: [registry],
   });

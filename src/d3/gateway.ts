@@ -5,7 +5,7 @@ import { closureFromState, judgeClosedState, notCredited } from './attribution.t
 import { createBulkCloser } from './bulk.ts';
 import type { D3Client } from './client.ts';
 import { createFieldSetter } from './fields.ts';
-import type { RateLimiter } from './rate-limit.ts';
+import { type RateLimiter, shuttingDown } from './rate-limit.ts';
 import { createRetrier, type GatewayLog, type Run } from './retry.ts';
 
 export interface D3GatewayOptions {
@@ -170,7 +170,7 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
   }
 
   const closeIncident = (cmd: CloseCommand): Promise<Closure> => {
-    if (destroyed) return Promise.reject(new CloseError('d3_unavailable', { notSent: true, reason: 'shutting down' }));
+    if (destroyed) return Promise.reject(shuttingDown());
     log.info(
       { requestId: cmd.requestId, incidentNumber: cmd.incidentNumber, noteLength: cmd.note.length },
       'closing incident in D3',
@@ -201,7 +201,7 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
     },
     // The preview: one slot, one call, no retry; a failure is the caller's to shrug off (domain/preview.ts).
     async readIncident(q) {
-      if (destroyed) throw new CloseError('d3_unavailable', { notSent: true, reason: 'shutting down' });
+      if (destroyed) throw shuttingDown();
       await o.limiter.acquire();
       return o.client.getState(q);
     },

@@ -99,4 +99,6 @@ export function createRateLimiter(o: RateLimiterOptions): RateLimiter {
   };
 }
 
-export const shuttingDown = () => new CloseError('d3_unavailable', { notSent: true, reason: 'shutting down' });
+/** The answer to a caller once the instance stops: marked `stopping`, so a queued close is handed over. */
+export const shuttingDown = () =>
+  new CloseError('d3_unavailable', { notSent: true, stopping: true, reason: 'shutting down' });

@@ -3,7 +3,7 @@
  * did not act (the request never left, 429, 503), with backoff, never past the run's deadline. What
  * follows a call that may have acted (a state check, one more close) is gateway.ts's decision.
  */
-import { CloseError, isCloseError } from '../domain/errors.ts';
+import { CloseError, isCloseError, isStopRefusal } from '../domain/errors.ts';
 import type { CloseCommand } from '../domain/ports.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
@@ -41,7 +41,11 @@ export function createRetrier(o: RetryOptions) {
   const base = o.backoffBaseMs;
   const cap = o.backoffCapMs;
   const retryable = (e: CloseError) =>
-    !o.stopped() && (e.detail.notSent === true || e.code === 'd3_rate_limited' || e.code === 'd3_unavailable');
+    e.detail.notSent === true || e.code === 'd3_rate_limited' || e.code === 'd3_unavailable';
+  // D3 did not act, and it would have been asked again but for the stop: marked like the limiter's own
+  // refusal (rate-limit.ts shuttingDown), so a queued close is handed over instead of failed.
+  const cutShort = (e: CloseError) =>
+    isStopRefusal(e) ? e : new CloseError(e.code, { ...e.detail, stopping: true }, { cause: e });
 
   /** Equal jitter (half fixed, half random) so retries spread out yet never come back at once. */
   function delayFor(e: CloseError, attempt: number): number {
@@ -74,13 +78,14 @@ export function createRetrier(o: RetryOptions) {
       } catch (e) {
         if (!isCloseError(e)) throw e;
         const wait = retryable(e) ? delayFor(e, attempt) : undefined;
-        const willRetry = wait !== undefined && now() + wait <= run.deadline;
+        const inTime = wait !== undefined && now() + wait <= run.deadline;
+        const willRetry = inTime && !o.stopped();
         const fields = { ...ctx, attempt, status: e.detail.status, code: e.code, latencyMs: now() - started };
         log.warn(
           { ...fields, reason: e.detail.reason, willRetry, waitMs: willRetry ? wait : undefined },
           'D3 call failed',
         );
-        if (!willRetry) throw e;
+        if (!willRetry) throw inTime ? cutShort(e) : e;
         await sleep(wait);
       }
     }

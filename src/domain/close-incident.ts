@@ -2,7 +2,7 @@ import type { Log } from '../log.ts';
 import type { AuditSubject, AuditTrail } from './audit.ts';
 import { closeIntent, incidentLockKey } from './close-intent.ts';
 import { chooseDisposition, type Disposition, type DispositionRules } from './disposition.ts';
-import { CloseError, type CloseErrorCode, isCloseError } from './errors.ts';
+import { CloseError, type CloseErrorCode, isCloseError, isStopRefusal } from './errors.ts';
 import { keepLock } from './lock-heartbeat.ts';
 import { decideClose, type PolicyRules } from './policy.ts';
 import type { IncidentCloser, ResolveIdentity, Store } from './ports.ts';
@@ -174,6 +174,13 @@ export function createRefusalRecorder(deps: Pick<CloseDeps, 'log' | 'observe' | 
 
 export const SEEN_CLOSED = 'seen-closed';
 
+/**
+ * A close from the durable queue that the stop refused before D3 was asked: the queue leaves it stored
+ * for another instance or the restart (close-queue.ts). A close held in memory (the store refused it) or
+ * a bulk close is not taken over by anyone, so the same refusal fails it.
+ */
+const handedOver = (req: CloseRequest, e: CloseError) => req.queued !== undefined && isStopRefusal(e);
+
 /** Closed-by-someone-else and unconfirmed are outcomes of their own; the rest of the errors fail or are unknown. */
 export function auditOutcomeOf(code: CloseErrorCode): AuditOutcome {
   if (code === 'closed_by_other' || code === 'closed_unconfirmed') return code;
@@ -195,6 +202,7 @@ async function closeHoldingLock(
     (await beforeClose(deps.preview, ahead.read, { ...req, identity, signal, disposition: ahead.disposition }));
   if (pre && !pre.go) {
     if ('alreadyClosed' in pre) await audit('already_closed', identity);
+    else if (handedOver(req, pre.error)) await audit('handed_over', identity);
     else await audit(pre.error.code === 'incident_other_site' ? 'refused' : 'failed', identity, pre.auditCode);
     return 'alreadyClosed' in pre
       ? { ok: true, closure: pre.alreadyClosed, d3Username: identity.username }
@@ -234,6 +242,11 @@ async function closeHoldingLock(
       log.error({ code: error.code, status: error.detail.status }, `D3 refused the bot: ${error.detail.hint}`);
     else if (!isCloseError(e)) log.error({ err: e }, 'unexpected error while closing');
     await dropIntent();
+    // Deferred, not failed: D3 got no close from here, and the taker-over records its own attempt.
+    if (handedOver(req, error)) {
+      await audit('handed_over', identity);
+      return { ok: false, error };
+    }
     const outcome = auditOutcomeOf(error.code);
     if (outcome === 'closed_by_other' || outcome === 'closed_unconfirmed') await sawClosed();
     await audit(outcome, identity, outcome === 'unknown' || outcome === 'failed' ? error.code : undefined, ms);

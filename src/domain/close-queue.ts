@@ -1,7 +1,7 @@
 import type { Log } from '../log.ts';
 import type { CloseRequest } from './close-incident.ts';
 import { takeOverStored } from './close-queue-takeover.ts';
-import { CloseError } from './errors.ts';
+import { CloseError, isStopRefusal } from './errors.ts';
 import { QUEUED_CLOSE_TRIES, STORE_BEFORE_ACK_MS } from './limits.ts';
 import { keepLock } from './lock-heartbeat.ts';
 import type { QueuedClose, Store } from './ports.ts';
@@ -17,7 +17,7 @@ export interface CloseQueueDeps {
   instanceId: string;
   /** A claim lapses this long after its instance stopped renewing it; another instance then takes over. */
   claimTtlMs: number;
-  /** Answers every close waiting for a D3 slot with "shutting down, not sent" (the limiter's close()). */
+  /** Answers every close waiting for a D3 slot with "shutting down, not sent", marked `stopping` (the limiter's close()). */
   stopD3Queue(): void;
   /**
    * True while this instance's D3 queue has no room (D3_QUEUE_MAX): a takeover then waits for the next
@@ -47,8 +47,8 @@ export function createCloseQueue(deps: CloseQueueDeps) {
   let scanning = false;
   let timer: NodeJS.Timeout | undefined;
 
-  const wasHandedOver = (o: Outcome) =>
-    stopping && !o.ok && o.error.code === 'd3_unavailable' && o.error.detail.notSent === true;
+  // The same mark close-incident.ts audits as `handed_over`: the stop refused the close before D3 was asked.
+  const wasHandedOver = (o: Outcome) => !o.ok && isStopRefusal(o.error);
 
   async function run(
     entry: QueuedClose,

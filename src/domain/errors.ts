@@ -59,6 +59,12 @@ export type CloseDetail = {
   status?: number;
   /** Whether D3 certainly did not act on the request (safe to retry). */
   notSent?: boolean;
+  /**
+   * Ended by this instance's stop, not by D3: refused once its D3 limiter or gateway closed (rate-limit.ts
+   * shuttingDown), or a retry the stop cut short after D3 did not act (429, 503, never sent; retry.ts).
+   * A close from the durable queue is then handed over, not failed.
+   */
+  stopping?: boolean;
   /** Operator hint: which setting to check. Logged, never shown to the analyst. */
   hint?: string;
   /** D3 answered the close (200) without proving it closed the incident; its words are in d3Message. */
@@ -101,6 +107,12 @@ export class CloseError extends Error {
 }
 
 export const isCloseError = (e: unknown): e is CloseError => e instanceof CloseError;
+
+/**
+ * A close from the durable queue refused so is handed over (close-queue.ts): left stored for another
+ * instance or the restart, and audited `handed_over` (close-incident.ts), never `failed`.
+ */
+export const isStopRefusal = (e: CloseError): boolean => e.detail.stopping === true;
 
 export function assertNever(x: never): never {
   throw new Error(`unexpected value: ${String(x)}`);

@@ -9,7 +9,7 @@
  */
 import type { Log } from '../log.ts';
 import type { Disposition } from './disposition.ts';
-import { CloseError, isCloseError } from './errors.ts';
+import { CloseError, isCloseError, isStopRefusal } from './errors.ts';
 import type { IncidentFieldSetter, IncidentPreviewer, IncidentState } from './ports.ts';
 import type { Closure, Identity } from './types.ts';
 
@@ -104,7 +104,8 @@ export async function beforeClose(
     } catch (e) {
       // Never sent (the bot stopping, D3's queue full): said as such, so a graceful stop hands the close
       // over (close-queue.ts) instead of telling the analyst D3 refused the reason.
-      if (isCloseError(e) && (e.code === 'queue_full' || (e.code === 'd3_unavailable' && e.detail.notSent === true)))
+      const notSent = isCloseError(e) && e.code === 'd3_unavailable' && e.detail.notSent === true;
+      if (isCloseError(e) && (e.code === 'queue_full' || isStopRefusal(e) || notSent))
         return { go: false, error: e, auditCode: `disposition_not_set:${e.code}` };
       const d = isCloseError(e) ? e.detail : {};
       const error = new CloseError('disposition_not_set', { d3Message: d.d3Message, status: d.status }, { cause: e });

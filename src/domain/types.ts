@@ -60,6 +60,8 @@ export interface PendingSummary {
 /**
  * `closed_by_other`: D3 shows it closed by someone else or before this request; `closed_unconfirmed`:
  * D3 shows it closed but nothing proves this request did it. Neither is announced in the channel.
+ * `handed_over`: a queued close this instance stopped before sending; another instance or the restart
+ * finishes it, under the same request id, and records that attempt's own outcome.
  */
 export type AuditOutcome =
   | 'closed'
@@ -68,7 +70,8 @@ export type AuditOutcome =
   | 'closed_unconfirmed'
   | 'refused'
   | 'failed'
-  | 'unknown';
+  | 'unknown'
+  | 'handed_over';
 
 /** What was asked for, when not a close (a refused `history`, or a request from another workspace). */
 export type AuditAction = 'close' | 'history' | 'whoami' | 'help' | 'map' | 'unmap' | 'modal' | 'invalid';

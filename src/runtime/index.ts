@@ -47,6 +47,7 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
     port: http.port,
     mode,
     log,
+    metrics,
     async stop() {
       ready = false;
       await stopGracefully({

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { Dispatcher } from 'undici';
 import type { Log } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import type { HttpServerOptions } from '../slack/http-receiver.ts';
 
 export interface RuntimeOptions {
@@ -19,5 +20,7 @@ export interface Running {
   port: number;
   mode: 'http' | 'socket';
   log: Log;
+  /** What /metrics serves; still readable once stop() resolved, when the HTTP server is gone. */
+  metrics: Pick<Metrics, 'registry'>;
   stop(): Promise<void>;
 }

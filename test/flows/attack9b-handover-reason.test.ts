@@ -55,6 +55,13 @@ describe('attack9b: a graceful stop with closes that carry a close reason', () =
     for (const t of told) expect(t).not.toContain('did not set the close reason');
     const handed = told.flatMap((t, i) => (t.includes('restarting') ? [i] : []));
     expect(handed.length).toBeGreaterThan(0);
+    // Nor audited as failed: each is on record (history, metrics) as handed over, D3 never asked.
+    expect(
+      first
+        .output()
+        .match(/close attempt: [a-z_]+[^"]*/g)
+        ?.filter((m) => !m.endsWith(': closed')),
+    ).toEqual(handed.map(() => 'close attempt: handed_over'));
 
     await apps.start();
     await slack.waitFor(() => d3.closeCalls().length >= closes, 30_000);

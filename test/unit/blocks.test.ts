@@ -319,6 +319,17 @@ describe('historyMessage', () => {
     ]);
   });
 
+  it('shows a close handed over at a restart as kept, not failed, under the taker-over’s closed line', () => {
+    const text = historyMessage('20200526-23', [
+      record({ at: '2025-03-11T14:00:00Z', outcome: 'handed_over', d3LatencyMs: undefined }),
+      record({ at: '2025-03-11T14:00:02Z' }),
+    ]).text;
+    expect(text.split('\n').slice(1)).toEqual([
+      '• <!date^1741701602^{date_short_pretty} {time}|2025-03-11 14:00:02 UTC> — <@U1234> as jdoe — closed — note 42 chars — D3 1.2 s',
+      '• <!date^1741701600^{date_short_pretty} {time}|2025-03-11 14:00:00 UTC> — <@U1234> as jdoe — handed over at a restart — note 42 chars — kept for another instance or the restart',
+    ]);
+  });
+
   it('shows at most 20 attempts and counts the rest', () => {
     const records = Array.from({ length: 25 }, (_, i) =>
       record({ at: new Date(Date.UTC(2025, 0, 1, 0, i)).toISOString() }),

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { shuttingDown } from '../../src/d3/rate-limit.ts';
 import type { CloseRequest } from '../../src/domain/close-incident.ts';
 import { createCloseQueue } from '../../src/domain/close-queue.ts';
+import { CloseError } from '../../src/domain/errors.ts';
 import type { Store } from '../../src/domain/ports.ts';
 import type { Outcome } from '../../src/domain/types.ts';
 import { createLog } from '../../src/log.ts';
@@ -128,6 +130,49 @@ describe('durable close queue: acknowledge after store, remove after tell', () =
     expect((await queue.accept(failing)).ok).toBe(true);
     expect(steps).toEqual(['stored:new', 'acknowledged', 'close:20200526-23', 'listed:1', 'told by DM', 'removed']);
     expect(await queueStore.list()).toEqual([]);
+  });
+
+  it('at a graceful stop hands over the close the stop refused, and forgets one D3 refused with a 503', async () => {
+    const store = await createStore('memory://');
+    stores.push(store);
+    let stopD3Queue = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      stopD3Queue = resolve;
+    });
+    const queue = createCloseQueue({
+      store,
+      closeIncident: async (req) => {
+        await stopped;
+        const error =
+          req.incidentNumber === '20200526-23'
+            ? shuttingDown()
+            : new CloseError('d3_unavailable', { notSent: true, status: 503 });
+        return { ok: false, error };
+      },
+      tell: async () => {},
+      instanceId: 'instance-1',
+      claimTtlMs: 30_000,
+      stopD3Queue,
+      log: createLog('silent'),
+    });
+    const told: string[] = [];
+    const accept = (requestId: string, incidentNumber: string) =>
+      queue.accept({
+        requestId,
+        slackUserId: 'U1234',
+        channelId: 'C1234',
+        incidentNumber,
+        note: 'benign scanner',
+        tell: async (o) => void told.push(`${incidentNumber} ${o.ok ? 'closed' : o.error.code}`),
+      });
+    const waiting = [accept('req-waiting', '20200526-23'), accept('req-503', '20200526-24')];
+    await waitUntil(async () => (await store.queue.list()).length === 2);
+    await queue.handOver();
+    await Promise.all(waiting);
+    expect(told.sort()).toEqual(['20200526-23 close_handed_over', '20200526-24 d3_unavailable']);
+    // Kept stored and unclaimed: another instance, or the restart, takes it over.
+    expect((await store.queue.list()).map((e) => e.id)).toEqual(['req-waiting']);
+    expect(await store.locks.acquire('queue:req-waiting', 'instance-2', 1_000)).toMatchObject({ acquired: true });
   });
 
   it('without the store the close is still acknowledged and run, in memory only', async () => {

@@ -104,6 +104,9 @@ async function closedPort(): Promise<number> {
 }
 
 const stateCalls = () => d3.requests().filter((r) => r.command === 'getIncidentStaticField');
+const waitForCloseCalls = async (n: number) => {
+  while (d3.closeCalls().length < n) await new Promise((r) => setTimeout(r, 5));
+};
 
 describe('D3 gateway retries only where D3 certainly did not act', () => {
   it('confirms one close after a 429, waiting as long as Retry-After says', async () => {
@@ -121,6 +124,21 @@ describe('D3 gateway retries only where D3 certainly did not act', () => {
     await expect(gateway.closeIncident(cmd())).resolves.toMatchObject({ closeType: 'Closed' });
     expect(d3.closeCalls()).toHaveLength(3);
     expect(slept[1]).toBeGreaterThan(slept[0] ?? Number.POSITIVE_INFINITY);
+  });
+
+  it('does not retry a 503 answered once the instance stops, and marks it as the stop’s (a queued close is handed over)', async () => {
+    const limiter = createRateLimiter({ maxRps: 50, queueMax: 50 });
+    const { gateway, slept } = setup({ limiter });
+    d3.script('close', { status: 503, fixture: '503.json', delayMs: 200 });
+    const closing = rejection(gateway.closeIncident(cmd()));
+    await waitForCloseCalls(1);
+    limiter.close();
+    expect(await closing).toMatchObject({
+      code: 'd3_unavailable',
+      detail: { status: 503, notSent: true, stopping: true },
+    });
+    expect(d3.closeCalls()).toHaveLength(1);
+    expect(slept).toEqual([]);
   });
 
   it('retries a refused connection with growing waits until the deadline, then reports d3_unreachable', async () => {

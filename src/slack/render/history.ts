@@ -23,6 +23,8 @@ export function outcomeWord(o: AuditOutcome): string {
       return 'failed';
     case 'unknown':
       return 'outcome unknown';
+    case 'handed_over':
+      return 'handed over at a restart';
     default:
       return assertNever(o);
   }
@@ -34,7 +36,12 @@ const formatTime = slackDateOfIso;
 function historyLine(r: AuditRecord): string {
   const who = r.d3Username ? `as ${safeUserText(r.d3Username)}` : 'no D3 user';
   const code = r.code ? ` (${safeUserText(r.code)})` : '';
-  const latency = r.d3LatencyMs === undefined ? 'D3 not called' : `D3 ${(r.d3LatencyMs / 1000).toFixed(1)} s`;
+  const latency =
+    r.d3LatencyMs !== undefined
+      ? `D3 ${(r.d3LatencyMs / 1000).toFixed(1)} s`
+      : r.outcome === 'handed_over'
+        ? 'kept for another instance or the restart'
+        : 'D3 not called';
   return `• ${formatTime(r.at)} — ${userMention(r.slackUserId)} ${who} — ${outcomeWord(r.outcome)}${code} — note ${r.noteLength} chars — ${latency}`;
 }
 
