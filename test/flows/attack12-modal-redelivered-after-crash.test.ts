@@ -6,7 +6,10 @@
  * acknowledged once stored, runs, and D3 closes the incident; the app is SIGKILLed while it posts the
  * summary. Slack redelivers the same view_submission (same view id) to the restart, which has forgotten
  * the mark: the redelivery is sent to D3 as a second close, and the analyst, already told "Closed" by the
- * takeover, is also told the incident "was already closed … nothing changed".
+ * takeover, is also told the incident "was already closed … nothing changed". Killed while D3 closed
+ * (D3 acted, its answer never read), the redelivery won the race for the forgotten mark: two D3 closes,
+ * and the analyst was told only "already closed … nothing changed" (the taken-over close, finding the
+ * redelivery's mark, told nothing).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMetadataSealer } from '../../src/slack/metadata.ts';
@@ -43,17 +46,32 @@ describe('attack12: a form close redelivered to the restart after a crash', () =
   ];
 
   it.each([
-    ['Slack redelivers the same submission', 'benign scanner', { 'x-slack-retry-num': '1' }],
-    ['the same view comes again with another note', 'benign scanner, second try', {}],
+    [
+      'Slack redelivers the same submission',
+      'between D3 and the summary',
+      'benign scanner',
+      { 'x-slack-retry-num': '1' },
+    ],
+    ['the same view comes again with another note', 'between D3 and the summary', 'benign scanner, second try', {}],
+    ['Slack redelivers the same submission', 'while D3 closes', 'benign scanner', { 'x-slack-retry-num': '1' }],
   ])(
-    'one D3 close and a true answer when %s after a SIGKILL between D3 and the summary',
-    async (_, note, headers) => {
-      slack.script('chat.postMessage', { hang: true });
+    'one D3 close and a true answer when %s after a SIGKILL %s',
+    async (_, when, note, headers) => {
       const first = await apps.start();
-      slack.onRequest((call) => {
-        if (call.method === 'chat.postMessage' && call.hang) first.kill('SIGKILL');
-      });
+      if (when === 'while D3 closes') {
+        // D3 acts at once and answers a second later; the app dies in between.
+        d3.script('close', { fixture: 'close-ok.json', delayMs: 1_000 });
+      } else {
+        slack.script('chat.postMessage', { hang: true });
+        slack.onRequest((call) => {
+          if (call.method === 'chat.postMessage' && call.hang) first.kill('SIGKILL');
+        });
+      }
       expect((await postSigned(first.eventsUrl, body('benign scanner'), { secret: signingSecret })).status).toBe(200);
+      if (when === 'while D3 closes') {
+        await slack.waitFor(() => d3.closeCalls().length === 1, 5_000);
+        first.kill('SIGKILL');
+      }
       expect(await first.exited).toBe('SIGKILL');
       expect(d3.closeCalls()).toHaveLength(1);
 
