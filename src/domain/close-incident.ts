@@ -92,24 +92,21 @@ const MARKS = 'request-mark';
  * (preview-incidents.ts) spends its Cancel on the same mark, so Close and Cancel exclude each other,
  * across a crash too.
  *
- * The lock decides between requests arriving together; a record in the cache remembers the mark across a
- * restart, which a one-process store (sqlite) forgets its locks in: without it a redelivery that reached
- * the restart was closed again. A request finding another's record gives the lock to that one.
+ * The record in the cache is read first: it remembers a mark across a restart, which a one-process store
+ * (sqlite) forgets its locks in (without it a redelivery that reached the restart was closed again).
+ * Without a record the lock decides between requests arriving together, and its winner writes the record.
  */
 export async function markRequest(
   store: Pick<Store, 'locks' | 'cache'>,
   dedupeKey: string,
   by: string,
 ): Promise<boolean> {
-  const mark = await store.locks.acquire(`request:${dedupeKey}`, by, dedupeTtlMs);
-  if (!mark.acquired && mark.holder !== by) return false;
   // Unreadable: the lock alone decides, as it did before the record existed.
   const recorded = await store.cache.get<string>(MARKS, dedupeKey).catch(() => undefined);
-  if (recorded && recorded !== by) {
-    await store.locks.release(`request:${dedupeKey}`, by).catch(() => {});
-    return false;
-  }
-  if (!recorded) await store.cache.set(MARKS, dedupeKey, by, dedupeTtlMs).catch(() => {});
+  if (recorded) return recorded === by;
+  const mark = await store.locks.acquire(`request:${dedupeKey}`, by, dedupeTtlMs);
+  if (!mark.acquired && mark.holder !== by) return false;
+  await store.cache.set(MARKS, dedupeKey, by, dedupeTtlMs).catch(() => {});
   return true;
 }
 
