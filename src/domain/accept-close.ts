@@ -29,7 +29,8 @@ export function createAcceptClose(deps: AcceptCloseDeps) {
     }
     const ack = acknowledgeOnce(() => acknowledge());
     // The queue acknowledges once the close is stored; whatever path the close takes, Slack gets its answer.
-    return deps.closeIncident({ ...req, acknowledge: ack }).finally(ack);
+    // One that could not be sent is the queue's to report (close-queue.ts); the close's outcome stands.
+    return deps.closeIncident({ ...req, acknowledge: ack }).finally(() => ack().catch(() => {}));
   };
 }
 

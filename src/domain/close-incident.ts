@@ -84,21 +84,37 @@ export interface CloseDeps {
 // Slack redelivers within minutes and a modal is submitted twice within seconds: an hour covers both
 // while bounding what a one-process store keeps in memory.
 const dedupeTtlMs = 60 * 60 * 1000;
+const MARKS = 'request-mark';
 /**
  * The mark a request's dedupeKey leaves once its close passed identity and policy, naming the request
  * that made it: a close taken over after a crash (its stored request keeps the key) finds its own mark
  * and goes on, and a replay or a second click finds another's and stops. The confirmation card
  * (preview-incidents.ts) spends its Cancel on the same mark, so Close and Cancel exclude each other,
  * across a crash too.
+ *
+ * The record in the cache is read first: it remembers a mark across a restart, which a one-process store
+ * (sqlite) forgets its locks in (without it a redelivery that reached the restart was closed again).
+ * Without a record the lock decides between requests arriving together, and its winner writes the record.
  */
-export async function markRequest(store: Pick<Store, 'locks'>, dedupeKey: string, by: string): Promise<boolean> {
+export async function markRequest(
+  store: Pick<Store, 'locks' | 'cache'>,
+  dedupeKey: string,
+  by: string,
+): Promise<boolean> {
+  // Unreadable: the lock alone decides, as it did before the record existed.
+  const recorded = await store.cache.get<string>(MARKS, dedupeKey).catch(() => undefined);
+  if (recorded) return recorded === by;
   const mark = await store.locks.acquire(`request:${dedupeKey}`, by, dedupeTtlMs);
-  return mark.acquired || mark.holder === by;
+  if (!mark.acquired && mark.holder !== by) return false;
+  await store.cache.set(MARKS, dedupeKey, by, dedupeTtlMs).catch(() => {});
+  return true;
 }
 
 /** Gives a mark back: the request was refused before anything was sent, and may be made again. */
-export const unmarkRequest = (store: Pick<Store, 'locks'>, dedupeKey: string, by: string) =>
-  store.locks.release(`request:${dedupeKey}`, by);
+export async function unmarkRequest(store: Pick<Store, 'locks' | 'cache'>, dedupeKey: string, by: string) {
+  if ((await store.cache.get<string>(MARKS, dedupeKey)) === by) await store.cache.set(MARKS, dedupeKey, '', 1);
+  await store.locks.release(`request:${dedupeKey}`, by);
+}
 
 /**
  * The close use case: policy → de-duplication → per-incident lock → D3 → outbox → announce.

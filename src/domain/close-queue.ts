@@ -159,7 +159,14 @@ export function createCloseQueue(deps: CloseQueueDeps) {
     ]);
     clearTimeout(slow);
     if (waited === 'slow') log.warn({ requestId }, 'store slow: close acknowledged before it was stored');
-    await req.acknowledge?.();
+    // An acknowledgement that could not be sent (Socket Mode's WebSocket reconnecting) stops nothing: Slack
+    // may have it anyway, and a stored close left unrun waited for its claim to lapse while the analyst read
+    // "something went wrong". The close runs and its outcome goes to response_url, else a DM.
+    await req
+      .acknowledge?.()
+      .catch((e: unknown) =>
+        log.warn({ err: e, requestId }, 'acknowledgement not sent; the close runs and its outcome is sent after it'),
+      );
     if (!(await stored)) {
       const outcome = await deps
         .closeIncident(req)
