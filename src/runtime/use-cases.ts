@@ -89,7 +89,8 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
   const directory = createChannelDirectory(edges.web, log);
   if (config.surfaces.incidentChannelTemplate) directory.start();
   const routedSummaries = createRoutedSummaries(summaries, config.surfaces, directory);
-  const admission = trackAdmission(d3, config.d3.queueMax);
+  // A second of D3 calls waiting is enough to keep D3 busy; closes behind it wait before their store work.
+  const admission = trackAdmission(d3, config.d3.queueMax, { lead: Math.max(16, config.d3.maxRps) });
   // One set of rules and settings for a single close and each incident of a list: a list skips nothing.
   const closeDeps = {
     rules: config.policy,

@@ -15,7 +15,7 @@ describe('admission gate', () => {
       closeIncident: async (cmd: { requestId: string }) => void sent.push(cmd.requestId),
       queueDepth: () => 0,
     } as unknown as D3Gateway;
-    const admission = trackAdmission(d3, 500, aheadMax);
+    const admission = trackAdmission(d3, 500, { aheadMax });
     let before = 0;
     let most = 0;
     /** A close's work before D3 (store reads, lock), then its call, then the rest. */
@@ -94,7 +94,7 @@ describe('admission gate', () => {
       },
       setIncidentFields: async () => {},
     } as unknown as D3Gateway;
-    const admission = trackAdmission(d3, 500, 1);
+    const admission = trackAdmission(d3, 500, { aheadMax: 1 });
     const reads = admission.reads(d3);
     const started: string[] = [];
     const close = admission.gate(async (r: CloseRequest): Promise<Outcome> => {
@@ -109,5 +109,38 @@ describe('admission gate', () => {
     expect(started).toEqual(['r1', 'r2']);
     answer();
     await both;
+  });
+
+  it('holds closes before their store work while a second of calls waits in D3\'s queue, and lets them in as it drains', async () => {
+    let depth = 0;
+    const d3 = {
+      // As the gateway does: the close joins D3's queue and waits there for its slot.
+      closeIncident: async () => {
+        depth++;
+      },
+      queueDepth: () => depth,
+    } as unknown as D3Gateway;
+    const admission = trackAdmission(d3, 500, { aheadMax: 16, lead: 4 });
+    const started: string[] = [];
+    const close = admission.gate(async (r: CloseRequest): Promise<Outcome> => {
+      started.push(r.requestId);
+      await tick();
+      await admission.closer.closeIncident({ requestId: r.requestId } as never);
+      return { ok: true } as Outcome;
+    });
+    const all = Promise.all(Array.from({ length: 10 }, (_, i) => close(req(i))));
+    await new Promise((r) => setTimeout(r, 60));
+    // About four in D3's queue (one more may slip in while a close is between the gate and the queue):
+    // the other five or six have done no work yet (stored and acknowledged, they wait).
+    const first = started.length;
+    expect(first).toBeGreaterThanOrEqual(4);
+    expect(first).toBeLessThanOrEqual(5);
+    // D3 takes two off its queue: as many come in (the gate looks again within 25 ms), no more.
+    depth -= 2;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(started).toHaveLength(first + 2);
+    depth = 0;
+    await all;
+    expect(new Set(started).size).toBe(10);
   });
 });
