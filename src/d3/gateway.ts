@@ -1,4 +1,4 @@
-import { CloseError, isCloseError } from '../domain/errors.ts';
+import { CloseError, isCloseError, isStopRefusal } from '../domain/errors.ts';
 import type { CloseCommand, D3Gateway, IncidentState } from '../domain/ports.ts';
 import type { Closure } from '../domain/types.ts';
 import { closureFromState, judgeClosedState, notCredited } from './attribution.ts';
@@ -119,11 +119,24 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
    * without it, the outcome stays unknown rather than "not closed".
    */
   async function afterResend(run: Run, e: CloseError, first: CloseError): Promise<Closure> {
-    const state = await stateOf(run).catch(() => undefined);
+    const read = await stateOf(run).then(
+      (state) => ({ state }),
+      (unread: unknown) => ({ state: undefined, unread }),
+    );
+    const { state } = read;
     if (state?.closed) return credit(run, state);
     if (state) throw e;
-    throw new CloseError('d3_outcome_unknown', { ...first.detail, stateUnread: true, reason: `resend: ${e.code}` });
+    const unread = 'unread' in read ? read.unread : undefined;
+    const detail = { ...first.detail, stateUnread: true, reason: `resend: ${e.code}`, ...stopMark(unread) };
+    throw new CloseError('d3_outcome_unknown', detail);
   }
+
+  /**
+   * A state check the stop refused learned nothing, and the close's stored "attempted" mark makes whoever
+   * takes it over read the state again: the unknown outcome carries the stop's mark, so a queued close is
+   * handed over (close-queue.ts) instead of told "check D3" and forgotten; one held in memory stays unknown.
+   */
+  const stopMark = (e: unknown) => (isCloseError(e) && isStopRefusal(e) ? { stopping: true } : {});
 
   /** `first`: the answer to a first close already sent (one incident of a bulk call), judged by the same rules. */
   async function close(run: Run, first?: () => Promise<Closure>): Promise<Closure> {
@@ -151,7 +164,7 @@ export function createD3Gateway(o: D3GatewayOptions): D3Gateway {
       } catch (e) {
         log.error({ ...ctx, code: isCloseError(e) ? e.code : 'internal' }, 'close outcome unknown; state check failed');
         if (closure) throw new CloseError('closed_unconfirmed', { reason: 'already closed; state unreadable' });
-        const detail = { ...unknown?.detail, stateUnread: true, reason: 'state check failed' };
+        const detail = { ...unknown?.detail, stateUnread: true, reason: 'state check failed', ...stopMark(e) };
         throw new CloseError('d3_outcome_unknown', detail, { cause: e });
       }
       if (state.closed) return credit(run, state);

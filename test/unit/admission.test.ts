@@ -111,7 +111,7 @@ describe('admission gate', () => {
     await both;
   });
 
-  it('holds closes before their store work while a second of calls waits in D3\'s queue, and lets them in as it drains', async () => {
+  it("holds closes before their store work while a second of calls waits in D3's queue, and lets them in as it drains", async () => {
     let depth = 0;
     const d3 = {
       // As the gateway does: the close joins D3's queue and waits there for its slot.

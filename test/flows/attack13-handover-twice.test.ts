@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
+import { type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
+import { botToken, d3Key, type Harness, startHarness } from '../support/harness.ts';
+
+const closes = 6;
+const number = (i: number) => `20261213-${i}`;
+
+/**
+ * A close handed over at a graceful stop from D3's queue was marked "attempted" before its slot wait, so
+ * the instance that takes it over reads the incident's state before closing. A second graceful stop while
+ * that read waits for its slot must hand the close over again, not tell the analyst the outcome is
+ * unknown and forget a close D3 never received.
+ */
+describe('two graceful stops in a row (sqlite)', () => {
+  let d3: FakeD3;
+  let slack: FakeSlack;
+  let dir: string;
+  let env: Record<string, string>;
+  const harnesses: Harness[] = [];
+
+  beforeEach(async () => {
+    d3 = await startFakeD3({ apiKey: d3Key });
+    slack = await startFakeSlack({ botToken });
+    dir = mkdtempSync(join(tmpdir(), 'close-incident-twice-'));
+    env = {
+      STORE_URL: `sqlite://${join(dir, 'store.sqlite')}`,
+      D3_MAX_RPS: '1',
+      OUTBOX_INTERVAL_MS: '300',
+      OUTBOX_CLAIM_TTL_MS: '6000',
+    };
+  });
+  afterEach(async () => {
+    for (const h of harnesses.splice(0)) await h.stop({ keepFakes: true }).catch(() => {});
+    await Promise.all([d3.stop(), slack.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const start = async () => {
+    const h = await startHarness({ d3, slack, env });
+    harnesses.push(h);
+    return h;
+  };
+  const stop = async (h: Harness) => {
+    harnesses.splice(harnesses.indexOf(h), 1);
+    await h.stop({ keepFakes: true });
+  };
+  const shown = (i: number) => slack.responses(`r${i}`).map((r) => JSON.stringify(r));
+
+  it('hands a taken-over close over again, and the third instance closes every incident once', async () => {
+    const first = await start();
+    for (let i = 0; i < closes; i++)
+      await first.command({ text: `${number(i)} benign scanner ${i}`, response_url: slack.responseUrl(`r${i}`) });
+    await slack.waitFor(() => d3.closeCalls().length >= 1, 10_000);
+    await stop(first);
+    const handed = Array.from({ length: closes }, (_, i) => i).filter((i) => shown(i).join().includes('restarting'));
+    expect(handed.length).toBeGreaterThan(1);
+
+    const second = await start();
+    await slack.waitFor(() => d3.callsOf('state').length >= 1, 10_000);
+    await stop(second);
+    for (const i of handed) expect(shown(i).join(), `analyst of ${number(i)}`).not.toMatch(/could not tell/);
+
+    await start();
+    await slack.waitFor(() => d3.closeCalls().length >= closes, 30_000);
+    await slack.waitFor(
+      () =>
+        handed.every((i) =>
+          shown(i)
+            .at(-1)
+            ?.includes(`Closed ${number(i)} in D3`),
+        ),
+      10_000,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const closed = d3.closeCalls().map((c) => (c.body as { CommandParams: Record<string, string> }).CommandParams);
+    expect(closed.map((p) => p['Incident Number']).sort()).toEqual(
+      Array.from({ length: closes }, (_, i) => number(i)).sort(),
+    );
+  }, 90_000);
+});
