@@ -44,6 +44,27 @@ describe('sqlite group commit', () => {
     expect(statements.filter((s) => s === 'DELETE')).toHaveLength(3);
   });
 
+  it('tells the writers of one statement a slice at a time, so other work runs between slices', async () => {
+    const { batches, statements } = await setup();
+    const first = batches.upsert('first', '1');
+    // These 40 wait for the first statement, then go out as one.
+    const told: number[] = [];
+    let toldWhenOtherWorkRan = -1;
+    const writes = Array.from({ length: 40 }, (_, i) =>
+      batches.upsert(`k${i}`, 'v').then(() => {
+        told.push(i);
+        if (i === 0) setImmediate(() => (toldWhenOtherWorkRan = told.length));
+      }),
+    );
+    await first;
+    await Promise.all(writes);
+    await new Promise((r) => setImmediate(r));
+    expect(statements).toEqual(['INSERT', 'INSERT']);
+    expect(told).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    // Work queued by the first writer told ran after two slices of 8, not after all 40.
+    expect(toldWhenOtherWorkRan).toBe(16);
+  });
+
   it('a later write to the same key wins, within one statement or across two', async () => {
     const { batches, rows } = await setup();
     await Promise.all([batches.upsert('a', '1'), batches.upsert('b', '1'), batches.upsert('b', '2')]);
