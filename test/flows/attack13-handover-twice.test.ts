@@ -1,10 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
-import { botToken, d3Key, type Harness, startHarness } from '../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useSqliteInstances } from '../support/sqlite-instances.ts';
 
 const closes = 6;
 const number = (i: number) => `20261213-${i}`;
@@ -16,40 +11,17 @@ const number = (i: number) => `20261213-${i}`;
  * unknown and forget a close D3 never received.
  */
 describe('two graceful stops in a row (sqlite)', () => {
-  let d3: FakeD3;
-  let slack: FakeSlack;
-  let dir: string;
-  let env: Record<string, string>;
-  const harnesses: Harness[] = [];
-
-  beforeEach(async () => {
-    d3 = await startFakeD3({ apiKey: d3Key });
-    slack = await startFakeSlack({ botToken });
-    dir = mkdtempSync(join(tmpdir(), 'close-incident-twice-'));
-    env = {
-      STORE_URL: `sqlite://${join(dir, 'store.sqlite')}`,
-      D3_MAX_RPS: '1',
-      OUTBOX_INTERVAL_MS: '300',
-      OUTBOX_CLAIM_TTL_MS: '6000',
-    };
-  });
-  afterEach(async () => {
-    for (const h of harnesses.splice(0)) await h.stop({ keepFakes: true }).catch(() => {});
-    await Promise.all([d3.stop(), slack.stop()]);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const start = async () => {
-    const h = await startHarness({ d3, slack, env });
-    harnesses.push(h);
-    return h;
-  };
-  const stop = async (h: Harness) => {
-    harnesses.splice(harnesses.indexOf(h), 1);
-    await h.stop({ keepFakes: true });
-  };
-  const shown = (i: number) => slack.responses(`r${i}`).map((r) => JSON.stringify(r));
+  const instances = useSqliteInstances('close-incident-twice-', { D3_MAX_RPS: '1', OUTBOX_CLAIM_TTL_MS: '6000' });
+  const { start, stop } = instances;
+  const shown = (i: number) =>
+    instances
+      .slack()
+      .responses(`r${i}`)
+      .map((r) => JSON.stringify(r));
 
   it('hands a taken-over close over again, and the third instance closes every incident once', async () => {
+    const d3 = instances.d3();
+    const slack = instances.slack();
     const first = await start();
     for (let i = 0; i < closes; i++)
       await first.command({ text: `${number(i)} benign scanner ${i}`, response_url: slack.responseUrl(`r${i}`) });

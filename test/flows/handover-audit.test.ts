@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStore } from '../../src/store/keyv-store.ts';
-import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
-import { botToken, d3Key, type Harness, startHarness } from '../support/harness.ts';
+import type { Harness } from '../support/harness.ts';
+import { useSqliteInstances } from '../support/sqlite-instances.ts';
 
 const closes = 6;
 const number = (i: number) => `20261203-${i}`;
@@ -32,35 +28,12 @@ const closureCounts = async (h: Harness) =>
  * must then show the restart's close, under the same request, as closed.
  */
 describe('what the audit says about a close handed over at a graceful stop (sqlite)', () => {
-  let d3: FakeD3;
-  let slack: FakeSlack;
-  let dir: string;
-  let env: Record<string, string>;
-  const harnesses: Harness[] = [];
-
-  beforeEach(async () => {
-    d3 = await startFakeD3({ apiKey: d3Key });
-    slack = await startFakeSlack({ botToken });
-    dir = mkdtempSync(join(tmpdir(), 'close-incident-handover-'));
-    env = {
-      STORE_URL: `sqlite://${join(dir, 'store.sqlite')}`,
-      D3_MAX_RPS: '2',
-      OUTBOX_INTERVAL_MS: '300',
-      OUTBOX_CLAIM_TTL_MS: '6000',
-    };
-  });
-  afterEach(async () => {
-    for (const h of harnesses.splice(0)) await h.stop({ keepFakes: true }).catch(() => {});
-    await Promise.all([d3.stop(), slack.stop()]);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const start = async () => {
-    const h = await startHarness({ d3, slack, env });
-    harnesses.push(h);
-    return h;
-  };
+  const instances = useSqliteInstances('close-incident-handover-', { D3_MAX_RPS: '2', OUTBOX_CLAIM_TTL_MS: '6000' });
+  const { start } = instances;
 
   it('records the hand-over as handed over, never failed, and the restart’s close as closed by the same request', async () => {
+    const d3 = instances.d3();
+    const slack = instances.slack();
     const first = await start();
     const acks = await Promise.all(
       Array.from({ length: closes }, (_, i) =>
@@ -69,8 +42,7 @@ describe('what the audit says about a close handed over at a graceful stop (sqli
     );
     expect(acks.map((a) => a.status)).toEqual(Array(closes).fill(200));
     await slack.waitFor(() => d3.closeCalls().length >= 1, 10_000);
-    await first.stop({ keepFakes: true });
-    harnesses.splice(harnesses.indexOf(first), 1);
+    await instances.stop(first);
 
     const handed = Array.from({ length: closes }, (_, i) => i).filter((i) =>
       JSON.stringify(slack.responses(`r${i}`)).includes('restarting'),
@@ -85,7 +57,7 @@ describe('what the audit says about a close handed over at a graceful stop (sqli
     );
     expect((await closureCounts(first)).filter((l) => l.includes('outcome="failed"'))).toEqual([]);
 
-    const store = await createStore(env.STORE_URL!);
+    const store = await createStore(instances.storeUrl());
     const stored = await Promise.all(handed.map((i) => store.audit.history(number(i))));
     await store.close();
     expect(stored.map((rs) => rs.map((r) => [r.outcome, r.requestId]))).toEqual(
