@@ -60,6 +60,32 @@ describe('when the D3 queue is already full', () => {
     await h.command({ text: 'history INC-6' });
     await h.slack.waitFor(() => h.slack.responses().some((r) => JSON.stringify(r).includes('queue_full')));
   });
+
+  it('keeps the form open with the reason under the number, and counts a form close waiting for D3 as busy', async () => {
+    h.d3.script('close', { fixture: 'close-ok.json', delayMs: 1500 });
+    await h.command({ text: 'INC-1 first' });
+    await h.slack.waitFor(() => h.d3.closeCalls().length === 1);
+    // A form close now waits for D3's one slot: a command after it is refused in its acknowledgement.
+    const waiting = await h.submit({ values: { incident: 'INC-2', note: 'second, from the form' } });
+    expect(waiting.status).toBe(200);
+    expect(waiting.text).toBe('');
+    await waitForQueueDepth(h, 1);
+    const command = await h.command({ text: 'INC-3 third' });
+    expect(command.text).toMatch(/too many closes/i);
+
+    const refused = await h.submit({ values: { incident: 'INC-4', note: 'fourth, from the form' } });
+    expect(refused.status).toBe(200);
+    const body = JSON.parse(refused.text) as { response_action: string; errors: Record<string, string> };
+    expect(body.response_action).toBe('errors');
+    expect(Object.values(body.errors).join(' ')).toMatch(/too many closes/i);
+
+    await h.slack.waitFor(() => h.slack.calls('chat.postMessage').length === 2, 10_000);
+    expect(
+      h.d3
+        .closeCalls()
+        .map((c) => (c.body as { CommandParams: Record<string, string> }).CommandParams['Incident Number']),
+    ).toEqual(['INC-1', 'INC-2']);
+  });
 });
 
 describe('a burst of closes larger than the D3 queue', () => {
@@ -94,42 +120,6 @@ describe('a burst of closes larger than the D3 queue', () => {
       .closeCalls()
       .map((c) => (c.body as { CommandParams: Record<string, string> }).CommandParams['Incident Number']);
     expect(closed.sort()).toEqual([...accepted].sort());
-  });
-});
-
-describe('closes from the form when the D3 queue is full', () => {
-  let h: Harness;
-  beforeEach(async () => {
-    h = await startHarness({ env: { D3_MAX_RPS: '1', D3_QUEUE_MAX: '1' } });
-  });
-  afterEach(async () => {
-    await h.stop();
-  });
-
-  it('keeps the form open with the reason under the number, and counts a form close waiting for D3 as busy', async () => {
-    h.d3.script('close', { fixture: 'close-ok.json', delayMs: 1500 });
-    await h.command({ text: 'INC-1 first' });
-    await h.slack.waitFor(() => h.d3.closeCalls().length === 1);
-    // A form close now waits for D3's one slot: a command after it is refused in its acknowledgement.
-    const waiting = await h.submit({ values: { incident: 'INC-2', note: 'second, from the form' } });
-    expect(waiting.status).toBe(200);
-    expect(waiting.text).toBe('');
-    await waitForQueueDepth(h, 1);
-    const command = await h.command({ text: 'INC-3 third' });
-    expect(command.text).toMatch(/too many closes/i);
-
-    const refused = await h.submit({ values: { incident: 'INC-4', note: 'fourth, from the form' } });
-    expect(refused.status).toBe(200);
-    const body = JSON.parse(refused.text) as { response_action: string; errors: Record<string, string> };
-    expect(body.response_action).toBe('errors');
-    expect(Object.values(body.errors).join(' ')).toMatch(/too many closes/i);
-
-    await h.slack.waitFor(() => h.slack.calls('chat.postMessage').length === 2, 10_000);
-    expect(
-      h.d3
-        .closeCalls()
-        .map((c) => (c.body as { CommandParams: Record<string, string> }).CommandParams['Incident Number']),
-    ).toEqual(['INC-1', 'INC-2']);
   });
 });
 
