@@ -60,6 +60,7 @@ describe('attack14: a card Close refused for a full queue while the store fails 
       runtime: { wrapStore: faults.wrap },
     });
     const harness = h;
+    harness.d3.incidents.set(N, { status: 'Open', site: 'Security Operations' });
     const { close } = await showCard(harness, `${N} benign scanner`, 'card');
     let marking = false;
     const held = new Promise<void>((r) => {
@@ -110,6 +111,7 @@ describe('attack14: a card Close refused for a full queue while the store fails 
     // As told: retry in a few seconds.
     const second = await clickAgain(close);
     expect(second.text).not.toMatch(/already used/);
+    expect(second.text).toMatch(/^Closed 20200526-23 in D3/);
     await h!.slack.waitFor(() => h!.d3.closeCalls().length === 1, 10_000);
   }, 60_000);
 
