@@ -44,6 +44,8 @@ export type CloseErrorCode =
   // the preview card's buttons
   | 'confirm_expired'
   | 'confirm_used'
+  /** Refused by D3's full queue (nothing sent) after it spent the card, which the store failed to give back. */
+  | 'confirm_spent'
   // anything else
   | 'internal';
 

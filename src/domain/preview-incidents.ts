@@ -3,6 +3,7 @@
  * (CONFIRM_BEFORE_CLOSE) whose Close button alone sends the close, once, within 10 minutes.
  */
 
+import type { Log } from '../log.ts';
 import { type CloseRequest, markRequest, unmarkRequest } from './close-incident.ts';
 import { chooseDisposition, type DispositionRules } from './disposition.ts';
 import { CloseError, isCloseError } from './errors.ts';
@@ -60,6 +61,9 @@ export interface ConfirmDeps {
   newId(): string;
   now?: () => number;
   ttlMs?: number;
+  /** Pauses before the second and third try to give a card's mark back (default 200 ms, 1 s). */
+  giveBackPausesMs?: number[];
+  log?: Pick<Log, 'warn'>;
 }
 
 export type Prepared =
@@ -67,6 +71,8 @@ export type Prepared =
   | { ok: true; id: string; expiresAt: number; line: PreviewLine; note: string; disposition?: string };
 
 const NS = 'confirm';
+/** Retries of the give-back stop once this long has passed: the analyst is waiting for the click's answer. */
+const GIVE_BACK_WINDOW_MS = 5_000;
 
 /** The card's two halves: prepare (store the request, read the preview) and decide (the click). */
 export function createConfirmClose(deps: ConfirmDeps) {
@@ -74,6 +80,36 @@ export function createConfirmClose(deps: ConfirmDeps) {
   const ttlMs = deps.ttlMs ?? 10 * 60_000;
   const storedCloseOf = async (dedupeKey: string) =>
     (await deps.store.queue.list()).some((e) => e.request.dedupeKey === dedupeKey);
+  const pauses = deps.giveBackPausesMs ?? [200, 1_000];
+  /**
+   * Gives the card's mark back, retried while the store fails for a moment; true only once the store
+   * said it was done (a throw or a timeout is not). False: the mark stays and the card no longer closes.
+   */
+  async function giveBack(dedupeKey: string, requestId: string): Promise<boolean> {
+    const started = now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await unmarkRequest(deps.store, dedupeKey, requestId);
+        return true;
+      } catch (e) {
+        const pause = pauses[attempt];
+        if (pause === undefined || now() - started + pause > GIVE_BACK_WINDOW_MS) {
+          deps.log?.warn({ err: e, requestId, dedupeKey }, 'confirmation card not given back; it can no longer close');
+          return false;
+        }
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
+  }
+  /**
+   * What the analyst is told for a click's close: refused by D3's full queue after it spent the card's
+   * mark (nothing sent), the card is given back first, so the answer says whether it can be clicked again.
+   */
+  async function cardAnswer(o: Outcome, dedupeKey: string, requestId: string): Promise<Outcome> {
+    if (o.ok || o.error.code !== 'queue_full') return usedIfDuplicate(o);
+    if (await giveBack(dedupeKey, requestId)) return o;
+    return { ok: false, error: new CloseError('confirm_spent', { reason: 'card mark not given back' }) };
+  }
   return {
     async prepare(req: CloseRequest): Promise<Prepared> {
       const chosen = chooseDisposition(deps.dispositions, req);
@@ -102,7 +138,9 @@ export function createConfirmClose(deps: ConfirmDeps) {
      * A click: expired, already used, cancelled, or the close itself (run once, by the card's owner). The
      * card is spent by the close's own de-duplication mark (close-incident.ts), made after the close is
      * stored: a crash between the click and that store leaves the card usable, not "already used" with
-     * nothing closed. A second Close then reads as used, and so does a Cancel after a Close.
+     * nothing closed. A second Close then reads as used, and so does a Cancel after a Close. A Close refused
+     * by D3's full queue (nothing sent) gives the card back before it is answered; should the store not let
+     * it, the answer is `confirm_spent` (run the command again), never "retry" on a card that cannot close.
      */
     async decide(
       c: {
@@ -137,17 +175,20 @@ export function createConfirmClose(deps: ConfirmDeps) {
       // As a typed close is refused in its acknowledgement, before anything is spent. Checked and counted
       // (closeIncident is admission.admit) with no await between, so clicks arriving together cannot all pass.
       if (deps.busy?.()) return { ok: false, error: new CloseError('queue_full') };
-      const told = tell && ((o: Outcome) => tell(usedIfDuplicate(o)));
+      // Once, whichever comes first: the durable queue's tell (before it forgets the close), or the return.
+      let answer: Promise<Outcome> | undefined;
+      const answerOf = (o: Outcome) => {
+        answer ??= cardAnswer(o, dedupeKey, c.requestId);
+        return answer;
+      };
+      const told = tell && (async (o: Outcome) => tell(await answerOf(o)));
       const outcome = await deps.closeIncident({
         ...pending.req,
         requestId: c.requestId,
         dedupeKey,
         ...(told && { tell: told }),
       });
-      // Refused by D3's queue after all (nothing sent): the card is given back, as its reply said.
-      if (!outcome.ok && outcome.error.code === 'queue_full')
-        await unmarkRequest(deps.store, dedupeKey, c.requestId).catch(() => {});
-      return usedIfDuplicate(outcome);
+      return answerOf(outcome);
     },
   };
 }

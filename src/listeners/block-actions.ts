@@ -69,7 +69,8 @@ export const confirmClicked =
       }));
     const requestId = deps.newRequestId();
     // A refused click leaves the card in place: used or expired, it says so itself; unspent (D3's queue
-    // full, the store not answering), it can be clicked again.
+    // full, the store not answering), it can be clicked again. One spent with nothing sent (confirm_spent)
+    // is replaced by its answer, so its dead buttons go.
     const reply = replyOnce((o) => {
       const refusedClick = !o.ok && cardStays.has(o.error.code);
       return respond({ replace_original: !refusedClick, ...outcomeMessage(o, { ...ctx, requestId }) });

@@ -33,7 +33,8 @@ export async function connectEdges(config: Config, opts: RuntimeOptions, log: Lo
   });
   authed.catch(() => {});
   const userMap = loadUserMap(config.userMapFile);
-  const store = await createStore(config.storeUrl, { log });
+  const opened = await createStore(config.storeUrl, { log });
+  const store = opts.wrapStore ? opts.wrapStore(opened) : opened;
 
   // On Redis, D3_MAX_RPS is the whole fleet's budget, kept in Redis; on one instance, this process's.
   const budget = { maxRps: config.d3.maxRps, queueMax: config.d3.queueMax };

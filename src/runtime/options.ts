@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { Dispatcher } from 'undici';
+import type { Store } from '../domain/ports.ts';
 import type { Log } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { HttpServerOptions } from '../slack/http-receiver.ts';
@@ -12,6 +13,8 @@ export interface RuntimeOptions {
   slackBodies?: Pick<NonNullable<HttpServerOptions['slack']>, 'bodyDeadlineMs' | 'maxPendingBodyBytes'>;
   /** Timeout of each Slack call, ours and Bolt's (tests shorten it). */
   slackTimeoutMs?: number;
+  /** Wraps the store once opened (tests make chosen calls fail or wait: a store failing for a moment). */
+  wrapStore?: (store: Store) => Store;
 }
 
 export interface Running {

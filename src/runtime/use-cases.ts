@@ -150,6 +150,7 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
     busy: admission.busy,
     dispositions: config.dispositions,
     newId: newRequestId,
+    log,
   });
   const deps: ListenerDeps = {
     rules: config.policy,

@@ -13,9 +13,26 @@ const req: CloseRequest = {
   note: 'benign scanner',
 };
 
-/** The card over a real (memory) store; `close` stands for the close use case, which marks the request once. */
-async function card(close: (r: CloseRequest) => Promise<Outcome>, busy?: () => boolean) {
-  const store = await createStore('memory://');
+/**
+ * The card over a real (memory) store; `close` stands for the close use case, which marks the request once.
+ * `releaseFails` makes the store's lock release throw (the store failing) while it returns true.
+ */
+async function card(
+  close: (r: CloseRequest) => Promise<Outcome>,
+  busy?: () => boolean,
+  releaseFails: () => boolean = () => false,
+) {
+  const real = await createStore('memory://');
+  const store = {
+    ...real,
+    locks: {
+      ...real.locks,
+      release: async (key: string, holder: string) => {
+        if (releaseFails()) throw new Error('store unavailable');
+        return real.locks.release(key, holder);
+      },
+    },
+  };
   let n = 0;
   const confirm = createConfirmClose({
     closeIncident: close,
@@ -23,11 +40,12 @@ async function card(close: (r: CloseRequest) => Promise<Outcome>, busy?: () => b
     store,
     busy,
     newId: () => `card-${++n}`,
+    giveBackPausesMs: [1, 1],
   });
   const prepared = await confirm.prepare(req);
   if (!prepared.ok) throw new Error('not prepared');
-  const click = (action: 'close' | 'cancel', requestId: string) =>
-    confirm.decide({ id: prepared.id, expiresAt: prepared.expiresAt, slackUserId: 'U1', action, requestId });
+  const click = (action: 'close' | 'cancel', requestId: string, tell?: CloseRequest['tell']) =>
+    confirm.decide({ id: prepared.id, expiresAt: prepared.expiresAt, slackUserId: 'U1', action, requestId }, tell);
   return { store, click };
 }
 
@@ -98,5 +116,48 @@ describe('the confirmation card', () => {
     busy = false;
     expect(await click('close', 'r-2')).toMatchObject({ ok: true });
     expect(asked).toEqual(['r-2']);
+  });
+
+  /** The close use case refused by D3's full queue after it spent the card's mark, as the queue tells it. */
+  const fullAfterMark =
+    (store: Awaited<ReturnType<typeof card>>['store'], full: () => boolean) =>
+    async (r: CloseRequest): Promise<Outcome> => {
+      if (!(await markRequest(store, r.dedupeKey ?? '', r.requestId)))
+        return { ok: false, error: new CloseError('duplicate_request') };
+      const o: Outcome = full() ? { ok: false, error: new CloseError('queue_full') } : closed(r);
+      await r.tell?.(o);
+      return o;
+    };
+
+  it('gives a card refused by a full queue back through a store failing for a moment: the next click closes', async () => {
+    let full = true;
+    let fails = 2;
+    const { store, click } = await card(
+      (r) => fullAfterMark(store, () => full)(r),
+      undefined,
+      () => fails-- > 0,
+    );
+    const told: Outcome[] = [];
+    const tell = async (o: Outcome) => void told.push(o);
+    expect(await click('close', 'r-1', tell)).toMatchObject({ ok: false, error: { code: 'queue_full' } });
+    expect(told).toMatchObject([{ ok: false, error: { code: 'queue_full' } }]);
+    full = false;
+    expect(await click('close', 'r-2')).toMatchObject({ ok: true });
+  });
+
+  it('says the card is spent, not "retry", when the store never gives its mark back; a later click says used', async () => {
+    let down = true;
+    const { store, click } = await card(
+      (r) => fullAfterMark(store, () => true)(r),
+      undefined,
+      () => down,
+    );
+    const told: Outcome[] = [];
+    const tell = async (o: Outcome) => void told.push(o);
+    expect(await click('close', 'r-1', tell)).toMatchObject({ ok: false, error: { code: 'confirm_spent' } });
+    // Told once, and already the truth: the answer waited for the give-back.
+    expect(told).toMatchObject([{ ok: false, error: { code: 'confirm_spent' } }]);
+    down = false;
+    expect(await click('close', 'r-2')).toMatchObject({ ok: false, error: { code: 'confirm_used' } });
   });
 });

@@ -41,6 +41,7 @@ const allCodes = [
   'incident_other_site',
   'confirm_expired',
   'confirm_used',
+  'confirm_spent',
 ] as const satisfies readonly CloseErrorCode[];
 
 type Missing = Exclude<CloseErrorCode, (typeof allCodes)[number]>;

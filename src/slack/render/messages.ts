@@ -129,7 +129,9 @@ export function errorMessage(error: CloseError, ctx: MessageContext): string {
     case 'confirm_expired':
       return `This preview is older than 10 minutes, so the button no longer closes anything and ${n} was not closed. Run the command again for a fresh preview.`;
     case 'confirm_used':
-      return `This preview's button was already used, so nothing more was sent to D3; the first click's result is shown separately. Run the command again to close another incident.`;
+      return `This preview's button was already used, so nothing more was sent to D3; the first click's result is shown separately. If it says ${n} was not closed, run the command again for a fresh preview.`;
+    case 'confirm_spent':
+      return `There are too many closes at once, so ${n} was not sent to D3, and the bot could not reset this preview's Close button (its store did not answer), so the button no longer closes anything. Run the command again in a few seconds for a fresh preview.`;
     case 'internal': {
       const ref = ctx.requestId ? ` (reference ${safeUserText(ctx.requestId)})` : '';
       return `Something went wrong inside the bot${ref}, so ${n} may not have been closed. Check the incident in D3; if it keeps happening, tell ${contact}.`;
@@ -210,6 +212,8 @@ export function fieldErrorText(code: CloseErrorCode): string {
         return 'This preview has expired; run the command again.';
       case 'confirm_used':
         return 'This preview was already used.';
+      case 'confirm_spent':
+        return 'Too many closes at once, and this preview no longer closes; run the command again.';
       default:
         return assertNever(code);
     }

@@ -1,0 +1,136 @@
+/**
+ * Promise broken: "every path a user can hit ends in a message that says what happened and what to do
+ * next", and the card's own promise: "a Close refused for a full D3 queue leaves the card to click again".
+ *
+ * A card's Close spends the card's mark (close-incident.ts markRequest) before its close reaches D3's
+ * queue; refused there for a full queue, decide() gives the mark back with
+ * `unmarkRequest(...).catch(() => {})`, after the analyst was already told "Retry in a few seconds" with
+ * the card left in place. Observed, the store failing at that moment (its lock release throwing): the
+ * mark stays, and the next Close, the store answering again, reads "This preview's button was already
+ * used … the first click's result is shown separately. Run the command again to close another incident."
+ * The incident was never sent to D3, and the card can never close it.
+ *
+ * Real parts: the app over HTTP, fake D3 and fake Slack as servers, signed requests. D3's queue is filled
+ * (D3_MAX_RPS=1, D3_QUEUE_MAX=1) by the form's preview reads, which are not counted as closes, while the
+ * click's close holds at its mark; the store is the app's own memory store with chosen calls failing.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { blockActionBody } from '../support/block-actions.ts';
+import { clickCard, showCard } from '../support/card.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
+import { type StoreCall, storeDown, storeFaults } from '../support/store-faults.ts';
+
+const N = '20200526-23';
+/** The card's mark: its lock, and its record in the cache (made with the click's id, given back as ''). */
+const isMarkLock = (c: StoreCall) => c.key.startsWith('request:confirm:');
+const isGiveBack = (c: StoreCall) =>
+  (c.op === 'locks.release' && isMarkLock(c)) ||
+  (c.op === 'cache.set' && c.key.startsWith('request-mark:confirm:') && c.value === '');
+
+async function queueDepth(h: Harness): Promise<number> {
+  const text = await (await fetch(`${h.baseUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('close_incident_d3_queue_depth '));
+  return Number(line?.split(' ')[1]);
+}
+
+interface Told {
+  text: string;
+  replace_original?: boolean;
+}
+
+describe('attack14: a card Close refused for a full queue while the store fails to give its mark back', () => {
+  let h: Harness | undefined;
+  /** Lets the held click go on, should a test fail while it waits. */
+  let release = () => {};
+  afterEach(async () => {
+    release();
+    await h?.stop();
+    h = undefined;
+  });
+
+  /**
+   * Shows a card and clicks Close while D3's queue is full, so the click's close is refused there after
+   * it spent the card's mark; `giveBackFails` decides which of the store's give-back calls throw.
+   * Returns the answer to that click, and the card's Close value.
+   */
+  async function clickIntoFullQueue(giveBackFails: (c: StoreCall) => boolean): Promise<{ first: Told; close: string }> {
+    const faults = storeFaults();
+    h = await startHarness({
+      env: { CONFIRM_BEFORE_CLOSE: 'true', D3_PREVIEW: 'true', D3_MAX_RPS: '1', D3_QUEUE_MAX: '1' },
+      runtime: { wrapStore: faults.wrap },
+    });
+    const harness = h;
+    harness.d3.incidents.set(N, { status: 'Open', site: 'Security Operations' });
+    const { close } = await showCard(harness, `${N} benign scanner`, 'card');
+    let marking = false;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    faults.set(async (c) => {
+      if (c.op === 'locks.acquire' && isMarkLock(c) && !marking) {
+        marking = true;
+        await held;
+      }
+      if (isGiveBack(c) && giveBackFails(c)) throw storeDown();
+    });
+    // The card's own preview read took D3's slot: the next one is a second away (D3_MAX_RPS=1).
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect((await clickCard(harness, close, 'confirm_close', 'click1')).status).toBe(200);
+    await harness.slack.waitFor(() => marking, 5_000);
+    // Two numbers typed in the form: the first read goes to D3 at once, the second waits for the next slot.
+    await harness.raw(blockActionBody('block-actions-modal-input.json', { value: '20200526-31\n20200526-32' }));
+    const deadline = Date.now() + 5_000;
+    while ((await queueDepth(harness)) < 1) {
+      if (Date.now() > deadline) throw new Error('D3 queue never filled');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    release();
+    await harness.slack.waitFor(() => harness.slack.responses('click1').length >= 1, 20_000);
+    // The race this test is about: the click's close was refused by D3's queue, nothing sent.
+    expect(harness.logs()).toContain('"code":"queue_full"');
+    expect(harness.d3.closeCalls()).toHaveLength(0);
+    return { first: harness.slack.responses('click1')[0] as Told, close };
+  }
+
+  /** Clicks the card's Close again (D3's queue drained by then, the store answering) and returns the answer. */
+  async function clickAgain(close: string): Promise<Told> {
+    const harness = h!;
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await clickCard(harness, close, 'confirm_close', 'click2')).status).toBe(200);
+    await harness.slack.waitFor(() => harness.slack.responses('click2').length >= 1, 15_000);
+    return harness.slack.responses('click2')[0] as Told;
+  }
+
+  it('a store failing for a moment does not spend the card: Close clicked again closes the incident', async () => {
+    let failed = 0;
+    // The first give-back call throws; the store answers again at once.
+    const { first, close } = await clickIntoFullQueue((c) => c.op === 'locks.release' && failed++ === 0);
+    expect(first.text).toMatch(/too many closes/i);
+    expect(first.replace_original).toBe(false);
+    await h!.slack.waitFor(() => failed > 0, 5_000);
+    // As told: retry in a few seconds.
+    const second = await clickAgain(close);
+    expect(second.text).not.toMatch(/already used/);
+    expect(second.text).toMatch(/^Closed 20200526-23 in D3/);
+    await h!.slack.waitFor(() => h!.d3.closeCalls().length === 1, 10_000);
+  }, 60_000);
+
+  it('a store down through the give-back: the analyst is told the card no longer closes, and what to do', async () => {
+    let down = true;
+    const { first, close } = await clickIntoFullQueue(() => down);
+    down = false;
+    // Not "retry" on a card that can no longer close: say so, and what to do instead.
+    expect(first.text).toMatch(/was not sent to D3/);
+    expect(first.text).toMatch(/no longer/);
+    expect(first.text).toMatch(/command again/);
+    expect(first.text).not.toMatch(/Retry in a few seconds/);
+    // The dead card is replaced by the answer, so its buttons are gone.
+    expect(first.replace_original).toBe(true);
+
+    // Should the card still be there (the replace refused), a later click is no dead end either.
+    const second = (await clickAgain(close)).text;
+    expect(second).toMatch(/command again/);
+    expect(second).not.toMatch(/to close another incident/);
+    expect(h!.d3.closeCalls()).toHaveLength(0);
+  }, 60_000);
+});

@@ -1,0 +1,53 @@
+import type { Store } from '../../src/domain/ports.ts';
+
+/** One call of the store's locks or cache: `key` is the lock key, or `<namespace>:<key>` in the cache. */
+export interface StoreCall {
+  op: 'locks.acquire' | 'locks.release' | 'cache.get' | 'cache.set';
+  key: string;
+  value?: unknown;
+}
+
+/**
+ * A store whose chosen calls fail or wait (RuntimeOptions.wrapStore): the app's own store underneath, and
+ * `before(call)`, set by the test, run ahead of each locks/cache call; what it throws is the store's error.
+ */
+export function storeFaults() {
+  let before: ((call: StoreCall) => Promise<void> | void) | undefined;
+  const ahead = async (call: StoreCall) => {
+    await before?.(call);
+  };
+  return {
+    set(hook: typeof before) {
+      before = hook;
+    },
+    wrap(store: Store): Store {
+      const { locks, cache } = store;
+      return {
+        ...store,
+        locks: {
+          ...locks,
+          acquire: async (key, holder, ttlMs) => {
+            await ahead({ op: 'locks.acquire', key });
+            return locks.acquire(key, holder, ttlMs);
+          },
+          release: async (key, holder) => {
+            await ahead({ op: 'locks.release', key });
+            return locks.release(key, holder);
+          },
+        },
+        cache: {
+          async get<T>(ns: string, key: string) {
+            await ahead({ op: 'cache.get', key: `${ns}:${key}` });
+            return cache.get<T>(ns, key);
+          },
+          async set<T>(ns: string, key: string, value: T, ttlMs: number) {
+            await ahead({ op: 'cache.set', key: `${ns}:${key}`, value });
+            return cache.set(ns, key, value, ttlMs);
+          },
+        },
+      };
+    },
+  };
+}
+
+export const storeDown = () => new Error('store unavailable (test)');
