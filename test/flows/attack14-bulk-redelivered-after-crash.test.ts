@@ -71,7 +71,6 @@ describe('attack14: a bulk close redelivered to the restart after a crash', () =
       expect(closeCalls).toBe(3);
       expect(told).not.toMatch(/already closed|nothing changed|closed_by_other/i);
       expect(told).toMatch(/already received/);
-      expect(slack.messages('C1234')).toHaveLength(1);
     },
     60_000,
   );
