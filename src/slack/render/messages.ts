@@ -77,9 +77,10 @@ export function errorMessage(error: CloseError, ctx: MessageContext): string {
       if (d.count === undefined)
         return `This request to close ${n} was already received, so it was not sent to D3 again; its result is (or will be) shown to you separately.`;
       // A list is not in the durable queue: after a crash its results may never reach the analyst.
-      const what = ctx.incidentNumber ? `${n} was` : 'none of them was';
-      const check = ctx.incidentNumber ? n : 'each incident';
-      return `This list of ${d.count} incidents was already received, so ${what} sent to D3 again. Its results are shown separately; if they never arrive (the bot may have restarted while closing them), check ${check} with ${ids.command} history <number> or in D3 before closing it again.`;
+      const lost = 'the bot may have restarted while closing';
+      return ctx.incidentNumber
+        ? `${n} was already asked for by this same request (a Slack retry or a second submit), so it was not sent to D3 again. Its result is shown separately; if it never arrives (${lost} it), check ${n} with ${ids.command} history ${n} or in D3 before closing it again.`
+        : `This list of ${d.count} incidents was already received, so none of them was sent to D3 again. Its results are shown separately; if they never arrive (${lost} them), check each incident with ${ids.command} history and its number, or in D3, before closing it again.`;
     }
     case 'queue_full':
       return `There are too many closes at once, so ${n} was not sent to D3. Retry in a few seconds.`;
