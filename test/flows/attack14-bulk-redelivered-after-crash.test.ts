@@ -6,6 +6,9 @@
  * (same trigger_id) to the restart, which had forgotten the marks: each incident was sent to D3 a second
  * time and the analyst's list, in place of "Closing 3 incidents…", said "3 already closed" for the
  * incidents this very request had closed.
+ *
+ * Killed while posting the list's one summary, the restart also posted each incident's close intent as
+ * a summary of its own beside the list's: every incident was announced twice in the channel.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useChildApps } from '../support/child-fixture.ts';
@@ -71,6 +74,8 @@ describe('attack14: a bulk close redelivered to the restart after a crash', () =
       expect(closeCalls).toBe(3);
       expect(told).not.toMatch(/already closed|nothing changed|closed_by_other/i);
       expect(told).toMatch(/already received/);
+      const announced = slack.messages('C1234').map((m) => String(m.text));
+      for (const n of NUMBERS) expect(announced.filter((text) => text.includes(n))).toHaveLength(1);
     },
     60_000,
   );
