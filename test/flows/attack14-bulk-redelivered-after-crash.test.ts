@@ -11,11 +11,12 @@
  * a summary of its own beside the list's: every incident was announced twice in the channel.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { createMetadataSealer } from '../../src/slack/metadata.ts';
 import { useChildApps } from '../support/child-fixture.ts';
 import type { FakeD3 } from '../support/fake-d3.ts';
 import type { FakeSlack } from '../support/fake-slack.ts';
-import { slashCommandBody } from '../support/fixtures.ts';
-import { signingSecret } from '../support/harness.ts';
+import { slashCommandBody, viewSubmissionBody } from '../support/fixtures.ts';
+import { botToken, signingSecret } from '../support/harness.ts';
 import { postSigned } from '../support/sign.ts';
 
 const NUMBERS = ['20200526-23', '20200526-24', '20200526-31'];
@@ -79,4 +80,47 @@ describe('attack14: a bulk close redelivered to the restart after a crash', () =
     },
     60_000,
   );
+
+  it('no second D3 close and no untrue answer when Slack redelivers the form with a list after a SIGKILL', async () => {
+    const form = () =>
+      viewSubmissionBody('close-modal-submit.json', {
+        privateMetadata: createMetadataSealer(botToken).seal({ channel: 'C1234' })!,
+        viewId: 'V0LISTCRASHED',
+        values: { incident: NUMBERS.join('\n'), note: 'storm' },
+      });
+    const toAnalyst = () => [
+      ...slack.calls('chat.postEphemeral').map((c) => String(c.args.text)),
+      ...slack
+        .calls('chat.postMessage')
+        .filter((c) => c.args.channel === 'U1234')
+        .map((c) => String(c.args.text)),
+    ];
+    const first = await apps.start();
+    slack.script('chat.postMessage', { hang: true });
+    slack.onRequest((call) => {
+      if (call.method === 'chat.postMessage' && call.hang) first.kill('SIGKILL');
+    });
+    expect((await postSigned(first.eventsUrl, form(), { secret: signingSecret })).status).toBe(200);
+    expect(await first.exited).toBe('SIGKILL');
+    expect(d3.closeCalls()).toHaveLength(3);
+    const before = toAnalyst().length;
+
+    const second = await apps.start();
+    const again = await postSigned(second.eventsUrl, form(), {
+      secret: signingSecret,
+      headers: { 'x-slack-retry-num': '1' },
+    });
+    expect(again.status).toBe(200);
+    await slack.waitFor(() => toAnalyst().some((t) => t.includes('already received')), 10_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+
+    const told = toAnalyst().slice(before);
+    console.log(
+      `[attack14 form] D3 close calls: ${d3.closeCalls().length}; told after the restart: ${JSON.stringify(told)}`,
+    );
+    expect(d3.closeCalls()).toHaveLength(3);
+    expect(told.join('\n')).not.toMatch(/already closed|nothing changed/i);
+    const announced = slack.messages('C1234').map((m) => String(m.text));
+    for (const n of NUMBERS) expect(announced.filter((text) => text.includes(n))).toHaveLength(1);
+  }, 60_000);
 });
