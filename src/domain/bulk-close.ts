@@ -49,8 +49,20 @@ interface Held {
 }
 
 export function createBulkClose(deps: BulkCloseDeps) {
+  const run = createBulkRun(deps);
+  // Anything thrown (the store down, most often) is an outcome too, so the form, which has no
+  // response_url for app.error to answer on, still ends in a message. Unknown, not failed: some
+  // incidents may have been sent.
+  return (asked: BulkCloseRequest, onProgress: BulkProgress = () => {}): Promise<BulkOutcome> =>
+    run(asked, onProgress).catch((e: unknown) => {
+      deps.log.error({ err: e, requestId: asked.requestId }, 'unexpected error in a bulk close');
+      return { ok: false, error: new CloseError('internal', { count: asked.incidentNumbers.length }, { cause: e }) };
+    });
+}
+
+function createBulkRun(deps: BulkCloseDeps) {
   const read = deps.preview ? createPreviewReader(deps.preview, deps.log) : undefined;
-  return async function bulkClose(asked: BulkCloseRequest, onProgress: BulkProgress = () => {}): Promise<BulkOutcome> {
+  return async function bulkClose(asked: BulkCloseRequest, onProgress: BulkProgress): Promise<BulkOutcome> {
     // The reason and the note without its short form, as a single close reads them (disposition.ts).
     const chosen = chooseDisposition(deps.dispositions, asked);
     const req = 'error' in chosen ? asked : { ...asked, note: chosen.note, disposition: chosen.disposition?.name };

@@ -139,6 +139,8 @@ export function errorMessage(error: CloseError, ctx: MessageContext): string {
       return `This preview's button was already used, so nothing more was sent to D3; the first click's result is shown separately. Run the command again to close another incident.`;
     case 'internal': {
       const ref = ctx.requestId ? ` (reference ${safeUserText(ctx.requestId)})` : '';
+      if (d.count !== undefined && !ctx.incidentNumber)
+        return `Something went wrong inside the bot${ref}, so some or all of these ${d.count} incidents may not have been closed. Check each in D3 (or with ${ids.command} history and its number) before closing it again; if it keeps happening, tell ${contact}.`;
       return `Something went wrong inside the bot${ref}, so ${n} may not have been closed. Check the incident in D3; if it keeps happening, tell ${contact}.`;
     }
     default:
