@@ -63,6 +63,21 @@ export async function checkHeld<H extends Checked>(
   return go;
 }
 
+// As a single close's: Slack redelivers within minutes and a form is submitted twice within seconds.
+const dedupeTtlMs = 60 * 60 * 1000;
+
+/**
+ * True when this delivery is the first to ask for the incident, false for a repeat (a Slack retry, a
+ * second submit of the same form), undefined when the store could not tell.
+ */
+export async function markItem(deps: Pick<CloseDeps, 'store'>, dedupeKey: string | undefined, n: string, log: Log) {
+  if (!dedupeKey) return true;
+  return deps.store.once(`request:${dedupeKey}:${n}`, dedupeTtlMs).catch((e: unknown) => {
+    log.warn({ err: e, incident: n }, 'could not tell whether the incident was already asked for; not sent');
+    return undefined;
+  });
+}
+
 /** The close command for one incident of the list, under its lock. */
 export async function commandFor(
   deps: Pick<CloseDeps, 'store'>,

@@ -4,7 +4,7 @@
  * truth rules per incident (d3 bulk.ts); only the summary is shared: one post listing what was closed.
  */
 import type { Log } from '../log.ts';
-import { bulkIntents, checkHeld, commandFor } from './bulk-before.ts';
+import { bulkIntents, checkHeld, commandFor, markItem } from './bulk-before.ts';
 import { announceClosed, type BulkItem, type BulkOutcome, type BulkProgress, bulkLimitError } from './bulk-items.ts';
 import { auditOutcomeOf, auditWriter, type CloseDeps, SEEN_CLOSED } from './close-incident.ts';
 import { chooseDisposition } from './disposition.ts';
@@ -38,8 +38,6 @@ export interface BulkCloseDeps extends CloseDeps {
   bulkMax: number;
 }
 
-const dedupeTtlMs = 60 * 60 * 1000;
-
 interface Held {
   item: BulkItem;
   lock: HeldLock;
@@ -51,8 +49,20 @@ interface Held {
 }
 
 export function createBulkClose(deps: BulkCloseDeps) {
+  const run = createBulkRun(deps);
+  // Anything thrown (the store down, most often) is an outcome too, so the form, which has no
+  // response_url for app.error to answer on, still ends in a message. Unknown, not failed: some
+  // incidents may have been sent.
+  return (asked: BulkCloseRequest, onProgress: BulkProgress = () => {}): Promise<BulkOutcome> =>
+    run(asked, onProgress).catch((e: unknown) => {
+      deps.log.error({ err: e, requestId: asked.requestId }, 'unexpected error in a bulk close');
+      return { ok: false, error: new CloseError('internal', { count: asked.incidentNumbers.length }, { cause: e }) };
+    });
+}
+
+function createBulkRun(deps: BulkCloseDeps) {
   const read = deps.preview ? createPreviewReader(deps.preview, deps.log) : undefined;
-  return async function bulkClose(asked: BulkCloseRequest, onProgress: BulkProgress = () => {}): Promise<BulkOutcome> {
+  return async function bulkClose(asked: BulkCloseRequest, onProgress: BulkProgress): Promise<BulkOutcome> {
     // The reason and the note without its short form, as a single close reads them (disposition.ts).
     const chosen = chooseDisposition(deps.dispositions, asked);
     const req = 'error' in chosen ? asked : { ...asked, note: chosen.note, disposition: chosen.disposition?.name };
@@ -85,21 +95,24 @@ export function createBulkClose(deps: BulkCloseDeps) {
     const identity = decision.identity;
 
     const items: BulkItem[] = req.incidentNumbers.map((incidentNumber) => ({ incidentNumber }));
-    const fresh = await Promise.all(
-      items.map((it) =>
-        req.dedupeKey ? deps.store.once(`request:${req.dedupeKey}:${it.incidentNumber}`, dedupeTtlMs) : true,
-      ),
-    );
-    if (!fresh.some(Boolean)) {
+    const fresh = await Promise.all(items.map((it) => markItem(deps, req.dedupeKey, it.incidentNumber, log)));
+    // `count` gives the list's wording: its results may never reach the analyst if the bot restarted.
+    const duplicate = () => new CloseError('duplicate_request', { count: items.length });
+    if (fresh.every((f) => f === false)) {
       log.warn({ dedupeKey: req.dedupeKey }, 'duplicate Slack request dropped');
-      return { ok: false, error: new CloseError('duplicate_request') };
+      return { ok: false, error: duplicate() };
     }
     const refuse = (it: BulkItem, error: CloseError) => {
       it.outcome = { ok: false, error };
     };
-    items.forEach((it, i) => {
-      if (!fresh[i]) refuse(it, new CloseError('duplicate_request'));
-    });
+    for (const [i, it] of items.entries()) {
+      if (fresh[i] === false) refuse(it, duplicate());
+      if (fresh[i] === undefined) {
+        // Unknown is not "new": it may have been closed by an earlier delivery, so nothing is sent or claimed.
+        refuse(it, new CloseError('internal'));
+        await auditOf(it.incidentNumber)('failed', identity, 'dedupe_unreadable');
+      }
+    }
 
     const holder = `${req.slackUserId}/${req.requestId}`;
     const held: Held[] = [];

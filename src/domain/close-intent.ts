@@ -24,6 +24,9 @@ export function closeIntent(req: CloseRequest, identity: Identity): PendingSumma
   };
 }
 
+const lists = (summary: PendingSummary, intent: PendingSummary) =>
+  (summary.items ?? [summary.closure]).some((c) => c.incidentNumber === intent.closure.incidentNumber);
+
 export type IntentVerdict = PendingSummary | 'drop' | 'later';
 
 /**
@@ -50,8 +53,11 @@ export function createIntentResolver(deps: {
     const lock = await deps.store.locks.acquire(key, holder, deps.lockTtlMs);
     if (!lock.acquired) return 'later';
     try {
-      const still = (await deps.store.outbox.list()).find((q) => q.id === p.id);
+      const outbox = await deps.store.outbox.list();
+      const still = outbox.find((q) => q.id === p.id);
       if (!still?.unconfirmed) return 'later';
+      // A bulk close's one summary (its request's id) already lists this incident: that post announces it.
+      if (outbox.some((q) => q.id === p.requestId && q.id !== p.id && !q.unconfirmed && lists(q, p))) return 'drop';
       // A later request closed it (and announced it): D3's closed state is that request's, not this one's.
       const since = p.createdAt;
       const attempts = await deps.store.audit.history(p.closure.incidentNumber, 20);

@@ -57,7 +57,7 @@ export async function bulkFromCommand(
   if (!outcome) return;
   const final = outcome.ok
     ? bulkResultList(outcome.items, { final: true, delivery: outcome.delivery, ...ctx })
-    : { text: errorMessage(outcome.error, ctx) };
+    : { text: errorMessage(outcome.error, { ...ctx, requestId: req.requestId }) };
   await respond({ ...final, replace_original: true });
 }
 
@@ -94,8 +94,9 @@ export async function bulkFromModal(
   const { channelId } = s.where;
   const slackUserId = s.body.user.id;
   await deps.notifyUser(channelId, slackUserId, { text: bulkClosingNotice(list.numbers.length) });
+  const requestId = deps.newRequestId();
   const outcome = await deps.bulkClose({
-    requestId: deps.newRequestId(),
+    requestId,
     dedupeKey: `view:${s.view.id}`,
     slackUserId,
     slackTeamId: s.body.team?.id ?? s.body.user.team_id,
@@ -107,6 +108,6 @@ export async function bulkFromModal(
   });
   const final = outcome.ok
     ? bulkResultList(outcome.items, { final: true, delivery: outcome.delivery, ...ctx })
-    : { text: errorMessage(outcome.error, ctx) };
+    : { text: errorMessage(outcome.error, { ...ctx, requestId }) };
   await deps.notifyUser(channelId, slackUserId, final);
 }

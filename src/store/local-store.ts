@@ -1,6 +1,7 @@
 import { Keyv } from 'keyv';
 import type { LockResult } from '../domain/ports.ts';
 import type { AuditRecord, PendingSummary } from '../domain/types.ts';
+import type { Log } from '../log.ts';
 import { auditCap, auditTtlMs, K, keyvOptions, type Opened, type Parts, userAuditCap } from './common.ts';
 import { memoryQueue } from './queue-store.ts';
 
@@ -34,8 +35,15 @@ export function serializer() {
  * memory:// and sqlite:// serve ONE process by design: locks and once() live in this process's memory
  * (a check-and-set on a Map has no await inside, so concurrent callers here are exactly-once) and
  * read-modify-writes are chained per key. Two processes on one sqlite file would not exclude each other.
+ * With `durableOnce` (sqlite) a once() mark is also kept in the file for its TTL, so the restart after a
+ * crash still knows a key the dead process marked (a bulk close's Slack redelivery is not closed again).
  */
-export function localParts(keyv: Keyv, outbox: Parts['outbox'], queue: Parts['queue']): Parts {
+export function localParts(
+  keyv: Keyv,
+  outbox: Parts['outbox'],
+  queue: Parts['queue'],
+  durableOnce?: { log?: Pick<Log, 'warn'> },
+): Parts {
   const held = new Map<string, { value: string; until: number }>();
   const serially = serializer();
   let sweepAt = 1_000;
@@ -70,7 +78,23 @@ export function localParts(keyv: Keyv, outbox: Parts['outbox'], queue: Parts['qu
         return true;
       },
     },
-    once: async (key, ttlMs) => claim(K.once(key), '1', ttlMs) === undefined,
+    once: async (key, ttlMs) => {
+      if (claim(K.once(key), '1', ttlMs) !== undefined) return false;
+      if (!durableOnce) return true;
+      try {
+        if ((await keyv.get<string>(K.once(key))) !== undefined) return false;
+      } catch (e) {
+        // Unknown whether an earlier run marked it: the caller is told so (it must not close, nor say
+        // "already received"), and the claim is given back so a later delivery may ask again.
+        held.delete(K.once(key));
+        throw e;
+      }
+      // Not written: this process still excludes repeats; only a restart would not know the key.
+      await keyv
+        .set(K.once(key), '1', ttlMs)
+        .catch((e) => durableOnce.log?.warn({ err: e, key }, 'store: once() mark not written to the file'));
+      return true;
+    },
     outbox,
     queue,
     audit: {

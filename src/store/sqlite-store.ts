@@ -66,7 +66,8 @@ export async function openSqlite(path: string, opts: StoreOptions): Promise<Open
       return (await Promise.all(rows.map((r) => decode(r.value)))).filter((r) => r !== undefined);
     },
   };
-  return { keyv, parts: localParts(keyv, outbox, sqliteQueue(keyv, db, table, batches, opts.log)) };
+  const queue = sqliteQueue(keyv, db, table, batches, opts.log);
+  return { keyv, parts: localParts(keyv, outbox, queue, { log: opts.log }) };
 }
 
 /** Files written before one key per record keep every pending summary in one value under `ci:outbox`. */

@@ -112,6 +112,20 @@ describe('errorMessage', () => {
     );
   });
 
+  it('tells a list dropped as a repeat what was not sent and what to check if its results never arrive', () => {
+    const whole = errorMessage(new CloseError('duplicate_request', { count: 3 }), { supportContact: '#soc-tooling' });
+    expect(whole).toBe(
+      'This list of 3 incidents was already received, so none of them was sent to D3 again. Its results are shown separately; if they never arrive (the bot may have restarted while closing them), check each incident with /close-incident history and its number, or in D3, before closing it again.',
+    );
+    const item = errorMessage(new CloseError('duplicate_request', { count: 3 }), ctx);
+    expect(item).toContain('20200526-23 was already asked for by this same request');
+    expect(item).toContain('/close-incident history 20200526-23 or in D3');
+    for (const text of [whole, item]) {
+      expect(markupLeft(text)).toEqual([]);
+      expect(text).not.toMatch(/closed (by|in)|nothing changed/);
+    }
+  });
+
   it('names who holds the incident', () => {
     expect(errorMessage(new CloseError('close_in_progress', { holder: 'U777' }), ctx)).toMatch(
       /^<@U777> is already closing/,

@@ -281,6 +281,21 @@ for (const backend of [memory, sqlite, redis]) {
     });
 
     it.skipIf(!backend.durable)(
+      'remembers a once() mark in a store reopened on the same URL, until its TTL',
+      async () => {
+        const first = await open();
+        expect(await first.once('request:command:T1:20200526-23', 600)).toBe(true);
+        await first.close();
+        opened.splice(opened.indexOf(first), 1);
+        const second = await open();
+        expect(await second.once('request:command:T1:20200526-23', 600)).toBe(false);
+        expect(await second.once('request:command:T1:20200526-24', 600)).toBe(true);
+        await sleep(900);
+        expect(await second.once('request:command:T1:20200526-23', 600)).toBe(true);
+      },
+    );
+
+    it.skipIf(!backend.durable)(
       'shows pending summaries and overrides to a store reopened on the same URL',
       async () => {
         const first = await open();

@@ -73,8 +73,15 @@ export function errorMessage(error: CloseError, ctx: MessageContext): string {
       const who = d.holder ? userMention(d.holder) : 'Someone';
       return `${who} is already closing ${n}. Wait for that result before trying again.`;
     }
-    case 'duplicate_request':
-      return `This request to close ${n} was already received, so it was not sent to D3 again; its result is (or will be) shown to you separately.`;
+    case 'duplicate_request': {
+      if (d.count === undefined)
+        return `This request to close ${n} was already received, so it was not sent to D3 again; its result is (or will be) shown to you separately.`;
+      // A list is not in the durable queue: after a crash its results may never reach the analyst.
+      const lost = 'the bot may have restarted while closing';
+      return ctx.incidentNumber
+        ? `${n} was already asked for by this same request (a Slack retry or a second submit), so it was not sent to D3 again. Its result is shown separately; if it never arrives (${lost} it), check ${n} with ${ids.command} history ${n} or in D3 before closing it again.`
+        : `This list of ${d.count} incidents was already received, so none of them was sent to D3 again. Its results are shown separately; if they never arrive (${lost} them), check each incident with ${ids.command} history and its number, or in D3, before closing it again.`;
+    }
     case 'queue_full':
       return `There are too many closes at once, so ${n} was not sent to D3. Retry in a few seconds.`;
     case 'bulk_too_many':
@@ -134,6 +141,8 @@ export function errorMessage(error: CloseError, ctx: MessageContext): string {
       return `There are too many closes at once, so ${n} was not sent to D3, and the bot could not reset this preview's Close button (its store did not answer), so the button no longer closes anything. Run the command again in a few seconds for a fresh preview.`;
     case 'internal': {
       const ref = ctx.requestId ? ` (reference ${safeUserText(ctx.requestId)})` : '';
+      if (d.count !== undefined && !ctx.incidentNumber)
+        return `Something went wrong inside the bot${ref}, so some or all of these ${d.count} incidents may not have been closed. Check each in D3 (or with ${ids.command} history and its number) before closing it again; if it keeps happening, tell ${contact}.`;
       return `Something went wrong inside the bot${ref}, so ${n} may not have been closed. Check the incident in D3; if it keeps happening, tell ${contact}.`;
     }
     default:
