@@ -42,9 +42,14 @@ export function localParts(
   keyv: Keyv,
   outbox: Parts['outbox'],
   queue: Parts['queue'],
-  durableOnce?: { log?: Pick<Log, 'warn'> },
+  durableOnce?: { log?: Pick<Log, 'warn'>; deadlineMs?: number },
 ): Parts {
   const held = new Map<string, { value: string; until: number }>();
+  // Below the store's 3 s per call (keyv-store.ts), so once() settles before its caller gives up on it.
+  const deadlineMs = durableOnce?.deadlineMs ?? 2_500;
+  /** Marks written after their caller was told "unknown", not yet deleted from the file. */
+  const unsaid = new Set<string>();
+  let marks = 0;
   const serially = serializer();
   let sweepAt = 1_000;
   /** Returns the current holder, or undefined after taking the key for ttlMs. */
@@ -79,21 +84,54 @@ export function localParts(
       },
     },
     once: async (key, ttlMs) => {
-      if (claim(K.once(key), '1', ttlMs) !== undefined) return false;
+      const k = K.once(key);
+      if (claim(k, '1', ttlMs) !== undefined) return false;
       if (!durableOnce) return true;
+      const mine = held.get(k);
+      const giveBack = () => {
+        if (held.get(k) === mine) held.delete(k);
+      };
+      // The file's answer within the deadline, else unknown: the store call's own timeout (keyv-store.ts)
+      // rejects the caller but stops nothing here, and a claim kept (or a mark written) after the caller
+      // was told "unknown" would drop the redelivery that may send it as "already received".
+      const token = `${process.pid}.${++marks}`;
+      let abandoned = false;
+      const durable = serially(k, async () => {
+        const v = abandoned ? undefined : await keyv.get<string>(k);
+        if (abandoned) return false;
+        // A mark this process wrote for a caller it had already told "unknown" is no mark.
+        if (v !== undefined && !unsaid.has(v)) return false;
+        // Not written: this process still excludes repeats; only a restart would not know the key.
+        await keyv
+          .set(k, token, ttlMs)
+          .catch((e) => durableOnce.log?.warn({ err: e, key }, 'store: once() mark not written to the file'));
+        if (!abandoned) return true;
+        // Landed after the deadline: taken back (a later once() of this key waits for this, serially).
+        unsaid.add(token);
+        await keyv.delete(k).then(
+          () => unsaid.delete(token),
+          () => {},
+        );
+        return false;
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          abandoned = true;
+          reject(new Error(`once() mark not confirmed by the file within ${deadlineMs} ms`));
+        }, deadlineMs);
+      });
       try {
-        if ((await keyv.get<string>(K.once(key))) !== undefined) return false;
+        return await Promise.race([durable, late]);
       } catch (e) {
         // Unknown whether an earlier run marked it: the caller is told so (it must not close, nor say
         // "already received"), and the claim is given back so a later delivery may ask again.
-        held.delete(K.once(key));
+        giveBack();
         throw e;
+      } finally {
+        clearTimeout(timer);
+        durable.catch(() => {});
       }
-      // Not written: this process still excludes repeats; only a restart would not know the key.
-      await keyv
-        .set(K.once(key), '1', ttlMs)
-        .catch((e) => durableOnce.log?.warn({ err: e, key }, 'store: once() mark not written to the file'));
-      return true;
     },
     outbox,
     queue,
