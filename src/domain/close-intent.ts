@@ -56,8 +56,15 @@ export function createIntentResolver(deps: {
       const outbox = await deps.store.outbox.list();
       const still = outbox.find((q) => q.id === p.id);
       if (!still?.unconfirmed) return 'later';
-      // A bulk close's one summary (its request's id) already lists this incident: that post announces it.
-      if (outbox.some((q) => q.id === p.requestId && q.id !== p.id && !q.unconfirmed && lists(q, p))) return 'drop';
+      // A bulk close's one summary already lists this incident: that post announces it. Any of its entries
+      // counts: the channel's (the request's id), the feed's copy (`.feed`) or the fallback (`.origin`), put
+      // after the channel's, so the copy pending alone means the channel's went out. A single close's
+      // intent (the request's id) is its own summary's entry, overwritten by it: not concerned.
+      if (
+        p.id !== p.requestId &&
+        outbox.some((q) => q.requestId === p.requestId && q.id !== p.id && !q.unconfirmed && lists(q, p))
+      )
+        return 'drop';
       // A later request closed it (and announced it): D3's closed state is that request's, not this one's.
       const since = p.createdAt;
       const attempts = await deps.store.audit.history(p.closure.incidentNumber, 20);
