@@ -93,8 +93,13 @@ export async function bulkFromModal(
   const ctx = { supportContact: deps.supportContact };
   const { channelId } = s.where;
   const slackUserId = s.body.user.id;
-  await deps.notifyUser(channelId, slackUserId, { text: bulkClosingNotice(list.numbers.length) });
   const requestId = deps.newRequestId();
+  // The form is acknowledged: a notice Slack refuses (ephemeral and DM) does not stop the list.
+  await deps
+    .notifyUser(channelId, slackUserId, { text: bulkClosingNotice(list.numbers.length) })
+    .catch((e: unknown) =>
+      deps.log.warn({ err: e, requestId }, '"Closing N incidents…" not delivered; closing anyway'),
+    );
   const outcome = await deps.bulkClose({
     requestId,
     dedupeKey: `view:${s.view.id}`,
