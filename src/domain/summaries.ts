@@ -18,6 +18,8 @@ export interface SummaryDeliverer {
   held(): number;
 }
 
+const announcedMax = 10_000;
+
 export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
   const attempts = createSummaryAttempts(deps);
   const { known } = attempts;
@@ -32,6 +34,20 @@ export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
   let timer: NodeJS.Timeout | undefined;
   let replaying: Promise<void> | undefined;
   let stopping = false;
+  /**
+   * Incidents each request's summary announced from this process (bounded, oldest forgotten first): a
+   * close intent left in the outbox because the store failed as its summary was posted (a list's intents
+   * have ids of their own, which the history look-up cannot match) is not announced a second time.
+   */
+  const announced = new Map<string, Set<string>>();
+  const remember = (p: PendingSummary) => {
+    // The feed's copy announces nothing in the channel the intent would be posted in.
+    if (p.id.endsWith('.feed')) return;
+    const numbers = (p.items ?? [p.closure]).map((c) => c.incidentNumber);
+    announced.set(p.requestId, new Set([...(announced.get(p.requestId) ?? []), ...numbers]));
+    if (announced.size > announcedMax) announced.delete(announced.keys().next().value as string);
+  };
+  const wasAnnounced = (p: PendingSummary) => announced.get(p.requestId)?.has(p.closure.incidentNumber) === true;
 
   async function deliver(p: PendingSummary): Promise<SummaryDelivery> {
     const log = deps.log.child({ requestId: p.requestId, incident: p.closure.incidentNumber });
@@ -48,6 +64,7 @@ export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
       }
       let a = await attempts.attempt(p, { lookFirst: false, recheck: false, onClaimError: 'post' });
       if (a.kind === 'busy') a = await attempts.awaitHolder(p);
+      if (a.kind === 'posted' || a.kind === 'found') remember(p);
       return await deliveryOf(p, a, stored, log);
     } finally {
       live.delete(p.id);
@@ -98,6 +115,7 @@ export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
       const a = await attempts.attempt(p, { lookFirst, recheck: false, onClaimError: 'post', claim: false });
       if (a.kind === 'later' || (a.kind === 'failed' && !a.result.permanent)) continue;
       held.delete(p.id);
+      if (a.kind === 'posted' || a.kind === 'found') remember(p);
       if (a.kind === 'posted') posted += 1;
       if (a.kind === 'failed') await notifyNever(p, a.result.slackError);
     }
@@ -125,6 +143,11 @@ export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
       // Its live post is under way in this process, or (fresh, not ours) probably in another instance.
       if (live.has(p.id) || attempts.leftover(p.id)) continue;
       if (p.unconfirmed) {
+        // Its closure was announced from here already, its intent left behind by a store that failed.
+        if (wasAnnounced(p)) {
+          await deps.store.outbox.remove(p.id).catch(() => {});
+          continue;
+        }
         // A close not yet answered (or cut off by a crash): posted only once D3 proves it.
         const v = await deps.resolveIntent?.(p).catch(() => 'later' as const);
         if (v === 'drop') await deps.store.outbox.remove(p.id).catch(() => {});

@@ -2,7 +2,8 @@ import type { Store } from '../../src/domain/ports.ts';
 
 /** One call of the store's locks or cache: `key` is the lock key, or `<namespace>:<key>` in the cache. */
 export interface StoreCall {
-  op: 'locks.acquire' | 'locks.release' | 'cache.get' | 'cache.set';
+  op: 'locks.acquire' | 'locks.release' | 'cache.get' | 'cache.set' | 'outbox.put' | 'outbox.remove';
+  /** For the outbox: the pending summary's id. */
   key: string;
   value?: unknown;
 }
@@ -21,9 +22,20 @@ export function storeFaults() {
       before = hook;
     },
     wrap(store: Store): Store {
-      const { locks, cache } = store;
+      const { locks, cache, outbox } = store;
       return {
         ...store,
+        outbox: {
+          ...outbox,
+          put: async (rec) => {
+            await ahead({ op: 'outbox.put', key: rec.id, value: rec });
+            return outbox.put(rec);
+          },
+          remove: async (id) => {
+            await ahead({ op: 'outbox.remove', key: id });
+            return outbox.remove(id);
+          },
+        },
         locks: {
           ...locks,
           acquire: async (key, holder, ttlMs) => {
