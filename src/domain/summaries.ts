@@ -18,7 +18,7 @@ export interface SummaryDeliverer {
   held(): number;
 }
 
-const announcedMax = 10_000;
+const announcedMax = 1_000;
 
 export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
   const attempts = createSummaryAttempts(deps);
@@ -35,15 +35,16 @@ export function createSummaryDeliverer(deps: SummaryDeps): SummaryDeliverer {
   let replaying: Promise<void> | undefined;
   let stopping = false;
   /**
-   * Incidents each request's summary announced from this process (bounded, oldest forgotten first): a
+   * Incidents each list's summary announced from this process (the last 1,000 lists): a
    * close intent left in the outbox because the store failed as its summary was posted (a list's intents
    * have ids of their own, which the history look-up cannot match) is not announced a second time.
    */
   const announced = new Map<string, Set<string>>();
   const remember = (p: PendingSummary) => {
-    // The feed's copy announces nothing in the channel the intent would be posted in.
-    if (p.id.endsWith('.feed')) return;
-    const numbers = (p.items ?? [p.closure]).map((c) => c.incidentNumber);
+    // The feed's copy announces nothing in the channel the intent would be posted in. A single close's
+    // intent shares its summary's id, which the history look-up finds: only lists are remembered.
+    if (p.id.endsWith('.feed') || !p.items) return;
+    const numbers = p.items.map((c) => c.incidentNumber);
     announced.set(p.requestId, new Set([...(announced.get(p.requestId) ?? []), ...numbers]));
     if (announced.size > announcedMax) announced.delete(announced.keys().next().value as string);
   };
