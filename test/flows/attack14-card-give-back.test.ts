@@ -50,10 +50,14 @@ describe('attack14: a card Close refused for a full queue while the store fails 
 
   /**
    * Shows a card and clicks Close while D3's queue is full, so the click's close is refused there after
-   * it spent the card's mark; `giveBackFails` decides which of the store's give-back calls throw.
-   * Returns the answer to that click, and the card's Close value.
+   * it spent the card's mark; `giveBackFails` decides which of the store's give-back calls throw, and
+   * `whileGivingBack` runs once the click goes on, before its answer is awaited. Returns the answer to
+   * that click, and the card's Close and Cancel values.
    */
-  async function clickIntoFullQueue(giveBackFails: (c: StoreCall) => boolean): Promise<{ first: Told; close: string }> {
+  async function clickIntoFullQueue(
+    giveBackFails: (c: StoreCall) => boolean,
+    whileGivingBack?: (h: Harness, cancel: string) => Promise<void>,
+  ): Promise<{ first: Told; close: string }> {
     const faults = storeFaults();
     h = await startHarness({
       env: { CONFIRM_BEFORE_CLOSE: 'true', D3_PREVIEW: 'true', D3_MAX_RPS: '1', D3_QUEUE_MAX: '1' },
@@ -61,7 +65,7 @@ describe('attack14: a card Close refused for a full queue while the store fails 
     });
     const harness = h;
     harness.d3.incidents.set(N, { status: 'Open', site: 'Security Operations' });
-    const { close } = await showCard(harness, `${N} benign scanner`, 'card');
+    const { close, cancel } = await showCard(harness, `${N} benign scanner`, 'card');
     let marking = false;
     const held = new Promise<void>((r) => {
       release = r;
@@ -85,6 +89,7 @@ describe('attack14: a card Close refused for a full queue while the store fails 
       await new Promise((r) => setTimeout(r, 10));
     }
     release();
+    await whileGivingBack?.(harness, cancel);
     await harness.slack.waitFor(() => harness.slack.responses('click1').length >= 1, 20_000);
     // The race this test is about: the click's close was refused by D3's queue, nothing sent.
     expect(harness.logs()).toContain('"code":"queue_full"');
@@ -132,5 +137,31 @@ describe('attack14: a card Close refused for a full queue while the store fails 
     expect(second).toMatch(/command again/);
     expect(second).not.toMatch(/to close another incident/);
     expect(h!.d3.closeCalls()).toHaveLength(0);
+  }, 60_000);
+
+  /**
+   * attack15: Cancel clicked while the Close's give-back is still retrying (the store failing for a
+   * moment). Held: the Cancel reads "already used" (the Close is still stored), the Close's answer says
+   * nothing was sent and to retry with the card in place, and the next Close closes the incident once.
+   */
+  it('Cancel while the give-back retries: Cancel "already used", the Close "retry", the next Close closes once', async () => {
+    let releases = 0;
+    let cancelled = '';
+    // The give-back's lock release fails twice (about 1.2 s of retries), then the store answers.
+    const { first, close } = await clickIntoFullQueue(
+      (c) => c.op === 'locks.release' && releases++ < 2,
+      async (harness, cancel) => {
+        await harness.slack.waitFor(() => releases >= 1, 10_000);
+        expect((await clickCard(harness, cancel, 'cancel_close', 'cancel')).status).toBe(200);
+        await harness.slack.waitFor(() => harness.slack.responses('cancel').length >= 1, 10_000);
+        cancelled = JSON.stringify(harness.slack.responses('cancel')[0]);
+      },
+    );
+    expect(cancelled).toMatch(/already used/);
+    expect(first.text).toMatch(/Retry in a few seconds/);
+    expect(h!.d3.closeCalls()).toHaveLength(0);
+    const second = await clickAgain(close);
+    expect(second.text).toMatch(/^Closed 20200526-23 in D3/);
+    await h!.slack.waitFor(() => h!.d3.closeCalls().length === 1, 10_000);
   }, 60_000);
 });
