@@ -9,11 +9,10 @@ import { type CloseRequest, createCloseIncident } from '../../src/domain/close-i
 import type { D3Gateway, Store } from '../../src/domain/ports.ts';
 import { createSummaryDeliverer } from '../../src/domain/summaries.ts';
 import type { Outcome, PendingSummary } from '../../src/domain/types.ts';
-import { createIdentityResolver, parseUserMap } from '../../src/identity/user-map.ts';
 import { createLog } from '../../src/log.ts';
 import { createStore } from '../../src/store/keyv-store.ts';
+import { defaultIdentity, openRules } from '../support/close-deps.ts';
 import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
-import { defaultUserMap } from '../support/harness.ts';
 
 const N = '20200526-23';
 const LOCK_TTL_MS = 300;
@@ -71,20 +70,9 @@ describe('a close and its per-incident lock', () => {
       instanceId: 'instance-1',
       claimTtlMs: 5_000,
     });
-    const resolveIdentity = createIdentityResolver(
-      parseUserMap(defaultUserMap),
-      undefined,
-      { override: async () => undefined, person: async () => undefined },
-      { teamId: 'T0001', enterpriseInstall: false },
-    );
+    const resolveIdentity = defaultIdentity();
     closeIncident = createCloseIncident({
-      rules: {
-        noteRequired: true,
-        maxNoteLength: 3000,
-        allowedChannelIds: [],
-        allowedUserGroupIds: [],
-        adminUserIds: [],
-      },
+      rules: openRules,
       resolveIdentity,
       isInAllowedGroup: async () => true,
       d3: gateway,

@@ -3,11 +3,10 @@ import { createAuditTrail } from '../../src/domain/audit.ts';
 import { createBulkClose } from '../../src/domain/bulk-close.ts';
 import type { CloseCommand, Store } from '../../src/domain/ports.ts';
 import { createSummaryDeliverer } from '../../src/domain/summaries.ts';
-import { createIdentityResolver, parseUserMap } from '../../src/identity/user-map.ts';
 import { createLog } from '../../src/log.ts';
 import { bulkResultList } from '../../src/slack/render/bulk.ts';
 import { createStore } from '../../src/store/keyv-store.ts';
-import { defaultUserMap } from '../support/harness.ts';
+import { defaultIdentity, openRules } from '../support/close-deps.ts';
 
 const NUMBERS = ['20200526-23', '20200526-24', '20200526-31'];
 
@@ -32,19 +31,8 @@ describe('a bulk close whose de-duplication mark cannot be read', () => {
     };
     const closed = (cmd: CloseCommand) => ({ incidentNumber: cmd.incidentNumber, site: cmd.site, note: cmd.note });
     bulkClose = createBulkClose({
-      rules: {
-        noteRequired: true,
-        maxNoteLength: 3000,
-        allowedChannelIds: [],
-        allowedUserGroupIds: [],
-        adminUserIds: [],
-      },
-      resolveIdentity: createIdentityResolver(
-        parseUserMap(defaultUserMap),
-        undefined,
-        { override: async () => undefined, person: async () => undefined },
-        { teamId: 'T0001', enterpriseInstall: false },
-      ),
+      rules: openRules,
+      resolveIdentity: defaultIdentity(),
       isInAllowedGroup: async () => true,
       d3: {
         closeIncident: async (cmd) => closed(cmd),

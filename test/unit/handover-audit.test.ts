@@ -5,10 +5,9 @@ import { type CloseRequest, createCloseIncident } from '../../src/domain/close-i
 import { CloseError } from '../../src/domain/errors.ts';
 import type { Store } from '../../src/domain/ports.ts';
 import { createSummaryDeliverer } from '../../src/domain/summaries.ts';
-import { createIdentityResolver, parseUserMap } from '../../src/identity/user-map.ts';
 import { createLog } from '../../src/log.ts';
 import { createStore } from '../../src/store/keyv-store.ts';
-import { defaultUserMap } from '../support/harness.ts';
+import { defaultIdentity, openRules } from '../support/close-deps.ts';
 
 /**
  * The stop's refusal (the limiter's shuttingDown) defers a close from the durable queue, which is kept
@@ -26,19 +25,8 @@ describe('the audit of a close the stop refused before D3 was asked', () => {
     store = await createStore('memory://', { log });
     observed = [];
     closeIncident = createCloseIncident({
-      rules: {
-        noteRequired: true,
-        maxNoteLength: 3000,
-        allowedChannelIds: [],
-        allowedUserGroupIds: [],
-        adminUserIds: [],
-      },
-      resolveIdentity: createIdentityResolver(
-        parseUserMap(defaultUserMap),
-        undefined,
-        { override: async () => undefined, person: async () => undefined },
-        { teamId: 'T0001', enterpriseInstall: false },
-      ),
+      rules: openRules,
+      resolveIdentity: defaultIdentity(),
       isInAllowedGroup: async () => true,
       d3: { closeIncident: () => Promise.reject(refusal) },
       store,
