@@ -2,11 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAuditTrail } from '../../src/domain/audit.ts';
 import { createBulkClose } from '../../src/domain/bulk-close.ts';
 import type { CloseCommand, Store } from '../../src/domain/ports.ts';
-import { createSummaryDeliverer } from '../../src/domain/summaries.ts';
 import { createLog } from '../../src/log.ts';
 import { bulkResultList } from '../../src/slack/render/bulk.ts';
 import { createStore } from '../../src/store/keyv-store.ts';
-import { defaultIdentity, openRules } from '../support/close-deps.ts';
+import { defaultIdentity, openRules, postingSummaries } from '../support/close-deps.ts';
 
 const NUMBERS = ['20200526-23', '20200526-24', '20200526-31'];
 
@@ -44,14 +43,7 @@ describe('a bulk close whose de-duplication mark cannot be read', () => {
         },
       },
       store: flaky,
-      summaries: createSummaryDeliverer({
-        store,
-        post: async () => ({ ok: true }),
-        notifyNotPosted: async () => {},
-        log,
-        instanceId: 'instance-1',
-        claimTtlMs: 5_000,
-      }),
+      summaries: postingSummaries(store, log),
       log,
       auditTrail: createAuditTrail({ store }),
       lockTtlMs: 30_000,

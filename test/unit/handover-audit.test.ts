@@ -4,10 +4,9 @@ import { createAuditTrail } from '../../src/domain/audit.ts';
 import { type CloseRequest, createCloseIncident } from '../../src/domain/close-incident.ts';
 import { CloseError } from '../../src/domain/errors.ts';
 import type { Store } from '../../src/domain/ports.ts';
-import { createSummaryDeliverer } from '../../src/domain/summaries.ts';
 import { createLog } from '../../src/log.ts';
 import { createStore } from '../../src/store/keyv-store.ts';
-import { defaultIdentity, openRules } from '../support/close-deps.ts';
+import { defaultIdentity, openRules, postingSummaries } from '../support/close-deps.ts';
 
 /**
  * The stop's refusal (the limiter's shuttingDown) defers a close from the durable queue, which is kept
@@ -30,14 +29,7 @@ describe('the audit of a close the stop refused before D3 was asked', () => {
       isInAllowedGroup: async () => true,
       d3: { closeIncident: () => Promise.reject(refusal) },
       store,
-      summaries: createSummaryDeliverer({
-        store,
-        post: async () => ({ ok: true }),
-        notifyNotPosted: async () => {},
-        log,
-        instanceId: 'instance-1',
-        claimTtlMs: 5_000,
-      }),
+      summaries: postingSummaries(store, log),
       log,
       observe: (outcome, code) => void observed.push(`${outcome}:${code ?? ''}`),
       auditTrail: createAuditTrail({ store }),
