@@ -8,7 +8,7 @@
  *
  * Knobs (env): BENCH_RUN_MS (per open-loop run), BENCH_STORE_URL (main runs), BENCH_GROWTH_STORE_URL,
  * BENCH_GROWTH_CLOSURES, BENCH_GROWTH_RATE, BENCH_SKIP_BUILD=1, and for investigating: BENCH_ONLY (comma
- * list of bare, 50, 200, 500, concurrency, slow, growth, beside, bulk, fleet; prints per-second ack timelines, keeps the app
+ * list of bare, 50, 200, 500, concurrency, slow, growth, beside, startup, bulk, fleet; prints per-second ack timelines, keeps the app
  * logs, writes no table) and BENCH_NODE_ARGS (extra node flags for the app, e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof`), BENCH_APP_ENV (extra app environment as a query string, e.g.
  * `D3_QUEUE_MAX=1&LOG_LEVEL=warn`) and BENCH_TEXT (the command text instead of `<incident> <note>`, e.g. `help`
@@ -390,6 +390,36 @@ async function benchBeside(fakes: Fakes): Promise<Beside> {
   return out;
 }
 
+/**
+ * Start-up alone (BENCH_ONLY=startup): BENCH_STARTS (default 15) starts of bare Bolt and of ours, in turn,
+ * each spawn → ready and stopped at once; prints both medians. Start-up differs by tens of ms from run to
+ * run on this VM, and the full bench has only 8 starts of each.
+ */
+async function benchStartup(fakes: Fakes): Promise<void> {
+  const times = num('BENCH_STARTS', 15);
+  const started = await fakes.start(0);
+  const bare: number[] = [];
+  const ours: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const b = await launch([bareBoltJs()], {
+      cwd: root,
+      env: childEnv({ SLACK_SIGNING_SECRET: signingSecret }),
+      logFile: join(dir, 'bare.log'),
+      readyMsg: 'bare-bolt ready',
+    });
+    bare.push(b.startupMs);
+    await b.stop();
+    const o = await startOurs(ourEnv(started));
+    ours.push(o.startupMs);
+    await stopOurs(o);
+  }
+  const med = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 50);
+  console.log(
+    `  start-up, ${times} starts each: close-incident median ${f0(med(ours))} ms (${ours.map(f0).join(', ')}); ` +
+      `bare Bolt median ${f0(med(bare))} ms (${bare.map(f0).join(', ')}); ratio ${f2(med(ours) / med(bare))}×`,
+  );
+}
+
 interface OurRun {
   label: string;
   rate?: number;
@@ -575,6 +605,7 @@ async function main(): Promise<void> {
     if (runs('slow')) await benchOurs(fakes, slowRun());
     if (runs('growth')) await benchGrowth(fakes);
     if (runs('beside')) await benchBeside(fakes);
+    if (runs('startup')) await benchStartup(fakes);
     if (runs('bulk')) console.log(await benchBulk());
     await fakes.stop();
     if (runs('fleet')) await benchFleet({ build: false });

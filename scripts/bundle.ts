@@ -8,9 +8,32 @@
  * before: sqlite3 (a native addon) and what is only imported on demand (@keyv/redis for redis://, jose for
  * D3_AUTH=jwt), so a deployment that never uses them never parses them.
  */
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 export const external = ['sqlite3', '@keyv/redis', 'jose'];
+
+/**
+ * Bolt's ExpressReceiver (express) and its own body reading (raw-body, with iconv-lite's 500 KB of
+ * encodings) are loaded by Bolt's index whatever the receiver; ours reads bodies itself (slack/read-body.ts)
+ * and never builds an ExpressReceiver. Left out of the bundle, they cost nothing at start-up. Should a
+ * Bolt path ever call them, it throws saying so (tested: test/unit/bundle.test.ts), never reads a body wrongly.
+ */
+export const stubbed = ['express', 'raw-body'];
+const stubBoltOnly: Plugin = {
+  name: 'stub-bolt-only',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${stubbed.join('|')})$`) }, (a) =>
+      a.importer.includes('/@slack/bolt/') ? { path: a.path, namespace: 'stubbed' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'stubbed' }, (a) => ({
+      contents: [
+        `const fail = () => { throw new Error(${JSON.stringify(`${a.path} is not in this build (scripts/bundle.ts)`)}); };`,
+        'module.exports = Object.assign(fail, { default: fail, Router: fail, json: fail, urlencoded: fail, raw: fail, text: fail });',
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
 
 const src = (path: string) => new URL(`../src/${path}`, import.meta.url).pathname;
 
@@ -25,6 +48,7 @@ export async function bundle(outdir: string): Promise<void> {
     format: 'esm',
     target: 'node20.18',
     external,
+    plugins: [stubBoltOnly],
     // Whitespace and syntax only: names stay, so a stack trace still reads (and the map points to src/).
     minifyWhitespace: true,
     minifySyntax: true,

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle } from '../../scripts/bundle.ts';
+import { bundle, stubbed } from '../../scripts/bundle.ts';
 import { startChildApp } from '../support/child-app.ts';
 import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
@@ -64,6 +64,15 @@ describe('the production bundle (npm run build, npm start)', () => {
       expect(await app.exited).toBe(0);
     }
   }, 60_000);
+
+  it("leaves out Bolt's express and raw-body (start-up), in their place a stub that throws saying so", () => {
+    const code = readFileSync(join(out, 'close-incident.mjs'), 'utf8');
+    // iconv-lite's encodings (via raw-body) and express's router: what the stub saves parsing at start-up.
+    expect(code).not.toContain('node_modules/iconv-lite');
+    expect(code).not.toContain('node_modules/express/');
+    expect(code).not.toMatch(/windows-1252|Shift_JIS/i);
+    for (const name of stubbed) expect(code).toContain(`${name} is not in this build (scripts/bundle.ts)`);
+  });
 
   it('runs the doctor: every check passes against a sound installation, exit 0', async () => {
     const { code, out: text } = await runDoctorChild(
