@@ -413,7 +413,11 @@ async function benchStartup(fakes: Fakes): Promise<void> {
     ours.push(o.startupMs);
     await stopOurs(o);
   }
-  const med = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 50);
+  const med = (xs: number[]) =>
+    pct(
+      [...xs].sort((a, b) => a - b),
+      50,
+    );
   console.log(
     `  start-up, ${times} starts each: close-incident median ${f0(med(ours))} ms (${ours.map(f0).join(', ')}); ` +
       `bare Bolt median ${f0(med(bare))} ms (${bare.map(f0).join(', ')}); ratio ${f2(med(ours) / med(bare))}×`,
