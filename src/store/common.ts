@@ -5,6 +5,8 @@ import type { Log } from '../log.ts';
 export interface StoreOptions {
   /** Connection trouble after start-up is logged here (once per outage), never thrown from an event. */
   log?: Pick<Log, 'warn' | 'info'>;
+  /** sqlite: how often expired records are removed from the file (sqlite-sweep.ts); tests shorten it. */
+  sweep?: { firstAfterMs?: number; everyMs?: number };
 }
 
 /** The parts whose atomicity differs per backend; cache and overrides are plain keyv on all of them. */

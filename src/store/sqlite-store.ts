@@ -6,6 +6,7 @@ import { K, keyvOptions, messageOf, type Opened, type Parts, type StoreOptions }
 import { localParts, serializer } from './local-store.ts';
 import { sqliteQueue } from './queue-store.ts';
 import { sqliteBatches } from './sqlite-batch.ts';
+import { sweepExpired } from './sqlite-sweep.ts';
 
 /**
  * sqlite://<path>: one process, survives restarts. The keyv store is @keyv/sqlite, imported here only, so
@@ -67,7 +68,18 @@ export async function openSqlite(path: string, opts: StoreOptions): Promise<Open
     },
   };
   const queue = sqliteQueue(keyv, db, table, batches, opts.log);
-  return { keyv, parts: localParts(keyv, outbox, queue, { log: opts.log }) };
+  const parts = localParts(keyv, outbox, queue, { log: opts.log });
+  const sweeper = sweepExpired(db, table, { log: opts.log, ...opts.sweep });
+  return {
+    keyv,
+    parts: {
+      ...parts,
+      close: async () => {
+        await sweeper.stop();
+        await parts.close();
+      },
+    },
+  };
 }
 
 /** Files written before one key per record keep every pending summary in one value under `ci:outbox`. */

@@ -374,6 +374,30 @@ describe('store on sqlite://', () => {
     await store.close();
   });
 
+  it('removes expired records from the file (keyv only would on a read), keeping live and untimed ones', async () => {
+    const url = await sqlite.fresh();
+    const file = url.slice('sqlite://'.length);
+    const store = await createStore(url, { sweep: { firstAfterMs: 60_000, everyMs: 150 } });
+    // More than one window of rowids (500), so the sweep's windows are walked, not only the first.
+    await Promise.all(Array.from({ length: 1_200 }, (_, i) => store.cache.set('seen-closed', `gone-${i}`, 'r', 1)));
+    await store.cache.set('request-mark', 'live', 'r2', 60 * 60_000);
+    await store.outbox.put(pending('untimed'));
+    // A value keyv did not write (an operator's edit) is neither swept nor an error.
+    await sql(file, "INSERT INTO keyv VALUES ('ci:cache:odd', 'not json')");
+    const count = async () => ((await sql(file, 'SELECT count(*) AS n FROM keyv')) as { n: number }[])[0]?.n;
+    expect(await count()).toBe(1_203);
+    const deadline = Date.now() + 10_000;
+    while ((await count()) !== 3 && Date.now() < deadline) await sleep(50);
+    expect(await sql(file, 'SELECT key FROM keyv ORDER BY key')).toEqual([
+      { key: 'ci:cache:odd' },
+      { key: 'ci:cache:request-mark:live' },
+      { key: 'ci:outbox:untimed' },
+    ]);
+    expect(await store.cache.get('request-mark', 'live')).toBe('r2');
+    expect(await store.outbox.list()).toEqual([pending('untimed')]);
+    await store.close();
+  });
+
   it('rejects with the path when the file cannot be opened', async () => {
     await expect(createStore(`sqlite://${sqliteDir}`)).rejects.toThrow(`cannot open sqlite file ${sqliteDir}`);
   });
