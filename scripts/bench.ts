@@ -8,7 +8,7 @@
  *
  * Knobs (env): BENCH_RUN_MS (per open-loop run), BENCH_STORE_URL (main runs), BENCH_GROWTH_STORE_URL,
  * BENCH_GROWTH_CLOSURES, BENCH_GROWTH_RATE, BENCH_SKIP_BUILD=1, and for investigating: BENCH_ONLY (comma
- * list of bare, 50, 200, 500, concurrency, slow, growth, beside, startup, bulk, fleet; prints per-second ack timelines, keeps the app
+ * list of bare, 50, 200, 500, concurrency, slow, growth, beside, startup, split, bulk, fleet; prints per-second ack timelines, keeps the app
  * logs, writes no table) and BENCH_NODE_ARGS (extra node flags for the app, e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof`), BENCH_APP_ENV (extra app environment as a query string, e.g.
  * `D3_QUEUE_MAX=1&LOG_LEVEL=warn`) and BENCH_TEXT (the command text instead of `<incident> <note>`, e.g. `help`
@@ -424,6 +424,34 @@ async function benchStartup(fakes: Fakes): Promise<void> {
   );
 }
 
+/**
+ * The most a split into an acknowledging process and a closing process could give (BENCH_ONLY=split):
+ * bare Bolt at 500 req/s alone, and ours at 500 req/s doing the acknowledging process's share only
+ * (D3_MAX_RPS=1: every close stored before its ack, refusals for a full queue, but one close a second)
+ * beside a second close-incident closing 40 incidents a second. In turn, plan.repeats times.
+ */
+async function benchSplit(fakes: Fakes): Promise<void> {
+  const rate = 500;
+  const bare: Row[] = [];
+  const split: Row[] = [];
+  for (let i = 0; i < plan.repeats; i++) {
+    bare.push(await benchBare(fakes, { ...rateRun(rate), label: `${rate} req/s alone` }));
+    split.push(
+      await benchOurs(
+        fakes,
+        { ...rateRun(rate), label: `${rate} req/s, D3_MAX_RPS=1, beside close-incident closing 40/s` },
+        { env: { D3_MAX_RPS: '1' }, besideCloses: 40 },
+      ),
+    );
+  }
+  const b = medianRun(bare);
+  const o = medianRun(split);
+  console.log(
+    `  split ceiling at ${rate} req/s: ours acknowledging only, beside a closing process, median p99 ${ms(o.ack.p99)} ms (runs ${(o.p99s ?? []).map(ms).join(', ')}); ` +
+      `bare Bolt alone ${ms(b.ack.p99)} ms (runs ${(b.p99s ?? []).map(ms).join(', ')}); ratio ${f2(o.ack.p99 / b.ack.p99)}×`,
+  );
+}
+
 interface OurRun {
   label: string;
   rate?: number;
@@ -434,11 +462,26 @@ interface OurRun {
   d3DelayMs: number;
 }
 
-/** One run of ours on a fresh app and fresh fakes, so no queue or state carries over between runs. */
-async function benchOurs(fakes: Fakes, run: OurRun): Promise<Row> {
+/**
+ * One run of ours on a fresh app and fresh fakes, so no queue or state carries over between runs.
+ * `env` adds to the app's environment; with `besideCloses`, a second close-incident closes that many
+ * incidents a second on its own port from before the warm-up to the end of the run (benchSplit; the
+ * fakes' figures then count both apps, so only the acknowledgement figures are this app's alone).
+ */
+async function benchOurs(
+  fakes: Fakes,
+  run: OurRun,
+  opts: { env?: Record<string, string>; besideCloses?: number } = {},
+): Promise<Row> {
   const started = await fakes.start(run.d3DelayMs);
-  const app = await startOurs(ourEnv(started));
-  startups.ours.push(app.startupMs);
+  const side = opts.besideCloses ? await startOurs(ourEnv(started)) : undefined;
+  const sidePool = side && newPool(side.port);
+  const sideLoad =
+    sidePool && opts.besideCloses
+      ? openLoop(sidePool, opts.besideCloses, 2_500 + run.durationMs, bodyMaker(`S${seq}`, started.responseUrl))
+      : undefined;
+  const app = await startOurs(ourEnv(started, opts.env));
+  if (!side) startups.ours.push(app.startupMs);
   await sleep(1_000);
   const rssIdleMb = app.rssMb();
   const pool = newPool(app.port);
@@ -486,6 +529,9 @@ async function benchOurs(fakes: Fakes, run: OurRun): Promise<Row> {
   };
   await pool.close();
   await stopOurs(app);
+  if (sideLoad) await sideLoad;
+  await sidePool?.close();
+  if (side) await stopOurs(side);
   if (only) {
     const raw = { startedAt: load.startedAt, sentAt: load.sentAt, lat: load.lat, ...stats };
     writeFileSync(join(dir, `run-${seq}.json`), JSON.stringify(raw));
@@ -610,6 +656,7 @@ async function main(): Promise<void> {
     if (runs('growth')) await benchGrowth(fakes);
     if (runs('beside')) await benchBeside(fakes);
     if (runs('startup')) await benchStartup(fakes);
+    if (runs('split')) await benchSplit(fakes);
     if (runs('bulk')) console.log(await benchBulk());
     await fakes.stop();
     if (runs('fleet')) await benchFleet({ build: false });
