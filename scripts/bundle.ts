@@ -16,7 +16,7 @@ export const external = ['sqlite3', '@keyv/redis', 'jose'];
  * Bolt's ExpressReceiver (express) and its own body reading (raw-body, with iconv-lite's 500 KB of
  * encodings) are loaded by Bolt's index whatever the receiver; ours reads bodies itself (slack/read-body.ts)
  * and never builds an ExpressReceiver. Left out of the bundle, they cost nothing at start-up. Should a
- * Bolt path ever call them, it throws saying so (tested: test/unit/bundle.test.ts), never reads a body wrongly.
+ * Bolt path ever call them, it throws saying so (tested: test/flows/bundle.test.ts, HTTP and Socket Mode), never reads a body wrongly.
  */
 export const stubbed = ['express', 'raw-body'];
 const stubBoltOnly: Plugin = {

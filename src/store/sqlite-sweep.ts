@@ -12,7 +12,7 @@ const EVERY_MS = 10 * 60_000;
  * "seen closed" memory (5 minutes), its request mark (1 hour), a list's once() marks. Redis expires keys
  * itself; on sqlite they stayed in the file for good (a bench file of 1,000 closes held 663 expired
  * "seen closed" rows), so the file grew with every close for the life of a deployment. This removes them
- * as keyv's own read would (expires < now), a window of rowids at a time.
+ * as keyv's own read would (expires < now), a window of 500 rows at a time.
  */
 export function sweepExpired(
   db: SqliteQuery,
@@ -21,22 +21,37 @@ export function sweepExpired(
 ) {
   let stopped = false;
   let running: Promise<number> | undefined;
+  // A record keyv would call expired (expires < now); json_valid first: a value keyv did not write (an
+  // operator's edit) is left alone, not an error.
+  const due = `(CASE WHEN json_valid(value) THEN json_extract(value, '$.expires') END) < ?`;
   async function sweep(now = Date.now()): Promise<number> {
-    const [span] = (await db.query(`SELECT min(rowid) AS lo, max(rowid) AS hi FROM ${table}`)) as {
-      lo: number | null;
-      hi: number | null;
-    }[];
     let removed = 0;
-    if (span?.lo == null || span.hi == null) return 0;
-    for (let from = span.lo; from <= span.hi && !stopped; from += WINDOW_ROWS) {
-      // json_valid first: a value keyv did not write (an operator's edit) is left alone, not an error.
-      const rows = (await db.query(
-        `DELETE FROM ${table} WHERE rowid >= ? AND rowid < ? AND (CASE WHEN json_valid(value) THEN json_extract(value, '$.expires') END) < ? RETURNING key`,
-        from,
-        from + WINDOW_ROWS,
+    // Windows of rows, not of rowid values: new keys take max(rowid)+1 and most are swept, so after months
+    // a file of a few hundred rows spans millions of rowids (one per 500 was thousands of statements a
+    // round), and past the top rowid sqlite picks them at random across 64 bits. The last rowid of a window
+    // is carried as text: a JS number cannot hold every 64-bit rowid (and from += 500 stops moving).
+    let after: string | undefined;
+    while (!stopped) {
+      const from = after === undefined ? '' : 'WHERE rowid > CAST(? AS INTEGER)';
+      const [window] = (await db.query(
+        `SELECT CAST(max(rowid) AS TEXT) AS last, count(*) AS n, coalesce(sum(${due}), 0) AS expired FROM (SELECT rowid, value FROM ${table} ${from} ORDER BY rowid LIMIT ${WINDOW_ROWS})`,
         now,
-      )) as unknown[];
-      removed += rows.length;
+        ...(after === undefined ? [] : [after]),
+      )) as { last: string | null; n: number; expired: number }[];
+      if (!window?.last) break;
+      // Only a window holding an expired record is written to (a DELETE takes sqlite's write lock even when
+      // it removes nothing); it names the same rows by its bounds, and deletes only those still expired.
+      if (window.expired > 0) {
+        const rows = (await db.query(
+          `DELETE FROM ${table} WHERE ${after === undefined ? '' : 'rowid > CAST(? AS INTEGER) AND '}rowid <= CAST(? AS INTEGER) AND ${due} RETURNING key`,
+          ...(after === undefined ? [] : [after]),
+          window.last,
+          now,
+        )) as unknown[];
+        removed += rows.length;
+      }
+      if (window.n < WINDOW_ROWS) break;
+      after = window.last;
     }
     return removed;
   }

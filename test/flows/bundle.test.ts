@@ -5,7 +5,7 @@ import { bundle, stubbed } from '../../scripts/bundle.ts';
 import { startChildApp } from '../support/child-app.ts';
 import { type FakeD3, startFakeD3 } from '../support/fake-d3.ts';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
-import { slashCommandBody } from '../support/fixtures.ts';
+import { slashCommandBody, slashCommandPayload } from '../support/fixtures.ts';
 import { botToken, d3Key, defaultUserMap, harnessEnv, signingSecret } from '../support/harness.ts';
 import { runDoctorChild } from '../support/run-doctor.ts';
 import { postSigned } from '../support/sign.ts';
@@ -59,6 +59,49 @@ describe('the production bundle (npm run build, npm start)', () => {
       expect(JSON.stringify(slack.responses('bundle')[0])).toContain('Closed 20200526-23 in D3');
       expect(d3.closeCalls()).toHaveLength(1);
       expect(slack.calls('chat.postMessage')).toHaveLength(1);
+    } finally {
+      app.kill('SIGTERM');
+      expect(await app.exited).toBe(0);
+    }
+  }, 60_000);
+
+  it("runs in Socket Mode (Bolt's SocketModeReceiver, not our receiver): a command closes, an empty one opens the form", async () => {
+    // Bolt builds this receiver itself from its own modules; none of what it reaches may be the stub.
+    const app = await startChildApp(
+      { ...env, SLACK_APP_TOKEN: 'xapp-test-token', SLACK_SIGNING_SECRET: '' },
+      { entry: join(out, 'close-incident.mjs') },
+    );
+    try {
+      await slack.waitFor(() => slack.socket.connected() === 1, 15_000);
+      const closes = d3.closeCalls().length;
+      const posts = slack.calls('chat.postMessage').length;
+      const ack = await slack.socket.send(
+        'slash_commands',
+        slashCommandPayload('close-command.form', {
+          user_id: 'U1234',
+          text: '20200526-24 closed by the bundle over the socket',
+          response_url: slack.responseUrl('bundle-socket'),
+          // Its own request (the store file is the HTTP test's, which remembers that one's trigger).
+          trigger_id: '7012345678901.4412345678.00000002',
+        }),
+      );
+      expect(ack.payload).toEqual({ text: expect.stringContaining('Closing 20200526-24') });
+      await slack.waitFor(() => slack.responses('bundle-socket').length === 1, 15_000);
+      expect(JSON.stringify(slack.responses('bundle-socket')[0])).toContain('Closed 20200526-24 in D3');
+      expect(d3.closeCalls()).toHaveLength(closes + 1);
+      expect(slack.calls('chat.postMessage')).toHaveLength(posts + 1);
+
+      const form = await slack.socket.send(
+        'slash_commands',
+        slashCommandPayload('close-command.form', {
+          user_id: 'U1234',
+          text: '',
+          trigger_id: '7012345678901.4412345678.00000001',
+        }),
+      );
+      expect(form.envelope_id).toEqual(expect.any(String));
+      await slack.waitFor(() => slack.calls('views.open').length === 1, 15_000);
+      expect(app.output()).not.toContain('is not in this build');
     } finally {
       app.kill('SIGTERM');
       expect(await app.exited).toBe(0);

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import type { Store } from '../../src/domain/ports.ts';
 import type { AuditRecord, PendingSummary } from '../../src/domain/types.ts';
 import { createStore } from '../../src/store/keyv-store.ts';
+import { sweepExpired } from '../../src/store/sqlite-sweep.ts';
 import { type RedisServer, redisAvailable, startRedis } from '../support/redis.ts';
 
 const storeModule = fileURLToPath(new URL('../../src/store/keyv-store.ts', import.meta.url));
@@ -396,6 +397,152 @@ describe('store on sqlite://', () => {
     expect(await store.cache.get('request-mark', 'live')).toBe('r2');
     expect(await store.outbox.list()).toEqual([pending('untimed')]);
     await store.close();
+  });
+
+  it('sweeps a file whose rowids are far apart in statements bounded by its rows, not by the rowid span', async () => {
+    const url = await sqlite.fresh();
+    const file = url.slice('sqlite://'.length);
+    const store = await createStore(url, { sweep: { firstAfterMs: 3_600_000 } });
+    // Set on install day, never expires: rowid 1 for good.
+    await store.overrides.set('U1234', { username: 'jdoe', setBy: 'UADMIN', setAt: '2024-05-26T10:00:00Z' });
+    await store.close();
+    // Months of closes later: every new key took max(rowid)+1 and nearly all of them are gone (expired and
+    // swept), so the few rows left are millions of rowids apart. Past the top rowid (2^63 - 1, beyond a
+    // JS number's exact integers) sqlite picks new rowids at random anywhere up to it.
+    const expired = `'{"value":"r","expires":${Date.now() - 1_000}}'`;
+    const live = `'{"value":"r2","expires":${Date.now() + 3_600_000}}'`;
+    await sql(
+      file,
+      `INSERT INTO keyv (rowid, key, value) VALUES (2000000, 'ci:cache:seen-closed:a', ${expired}), (4000000, 'ci:cache:request-mark:live', ${live}), (6000000, 'ci:cache:seen-closed:b', ${expired}), (9223372036854775807, 'ci:once:top', ${expired}), (9223372036854775806, 'ci:once:live', ${live})`,
+    );
+    // And more than a window of them up there, so a window starts after a rowid no JS number holds exactly.
+    await sql(
+      file,
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600) INSERT INTO keyv (rowid, key, value) SELECT 9223372036854770000 + i, 'ci:cache:seen-closed:r' || i, ${expired} FROM n`,
+    );
+    const db = new KeyvSqlite({ uri: url });
+    let statements = 0;
+    const counted = {
+      query: (statement: string, ...args: unknown[]) => {
+        statements++;
+        return db.query(statement, ...args);
+      },
+    };
+    const sweeper = sweepExpired(counted, 'keyv', { firstAfterMs: 3_600_000, everyMs: 3_600_000 });
+    expect(await sweeper.run()).toBe(603);
+    await sweeper.stop();
+    // 606 rows: two windows, each read then written. (Windows of 500 rowid values: 12,000 statements for the rows
+    // up to 6,000,000, and with the top rowid ~10^16 statements, a sweep that never ended.)
+    expect(statements).toBe(4);
+    expect(await sql(file, 'SELECT key FROM keyv ORDER BY key')).toEqual([
+      { key: 'ci:cache:request-mark:live' },
+      { key: 'ci:map:U1234' },
+      { key: 'ci:once:live' },
+    ]);
+    await db.disconnect();
+  });
+
+  it('stops a sweep under way before the file is closed: the statement in flight finishes, none follows', async () => {
+    const url = await sqlite.fresh();
+    const file = url.slice('sqlite://'.length);
+    await (await createStore(url)).close();
+    const expired = `'{"value":"r","expires":${Date.now() - 1_000}}'`;
+    await sql(
+      file,
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO keyv (key, value) SELECT 'ci:cache:seen-closed:r' || i, ${expired} FROM n`,
+    );
+    const db = new KeyvSqlite({ uri: url });
+    const issued: string[] = [];
+    let closed = false;
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const gated = {
+      query: async (statement: string, ...args: unknown[]) => {
+        issued.push(closed ? `after close: ${statement}` : statement.split(' ')[0]!);
+        const result = await db.query(statement, ...args);
+        // The second statement of the sweep is held until stop() was called.
+        if (issued.length === 2) await held;
+        return result;
+      },
+    };
+    const log = { info: vi.fn(), warn: vi.fn() };
+    const sweeper = sweepExpired(gated, 'keyv', { log, firstAfterMs: 3_600_000, everyMs: 3_600_000 });
+    const round = sweeper.run();
+    while (issued.length < 2) await sleep(5);
+    const order: string[] = [];
+    const stopping = sweeper.stop().then(() => order.push('stopped'));
+    // Room for a stop() that did not wait to resolve before the held statement is let go.
+    await new Promise((r) => setImmediate(r));
+    order.push('statement done');
+    release();
+    await stopping;
+    expect(order).toEqual(['statement done', 'stopped']);
+    await db.disconnect();
+    closed = true;
+    expect(await round).toBe(500);
+    expect(issued).toEqual(['SELECT', 'DELETE']);
+    // A round asked for after the stop issues nothing on the closed file.
+    expect(await sweeper.run()).toBe(0);
+    expect(issued).toEqual(['SELECT', 'DELETE']);
+    expect(log.warn).not.toHaveBeenCalled();
+  });
+
+  it("keeps a record renewed between a window's read and its delete (the delete checks expiry again)", async () => {
+    const url = await sqlite.fresh();
+    const file = url.slice('sqlite://'.length);
+    const store = await createStore(url, { sweep: { firstAfterMs: 3_600_000 } });
+    await store.cache.set('request-mark', 'renewed', 'old', 1);
+    await store.cache.set('seen-closed', 'gone', 'r', 1);
+    await sleep(5); // both past their 1 ms
+    const db = new KeyvSqlite({ uri: url });
+    let statements = 0;
+    const racing = {
+      query: async (statement: string, ...args: unknown[]) => {
+        const result = await db.query(statement, ...args);
+        // The window was read with both expired; the key is written again, live, before the DELETE.
+        if (++statements === 1) await store.cache.set('request-mark', 'renewed', 'new', 60 * 60_000);
+        return result;
+      },
+    };
+    const sweeper = sweepExpired(racing, 'keyv', { firstAfterMs: 3_600_000, everyMs: 3_600_000 });
+    expect(await sweeper.run()).toBe(1);
+    await sweeper.stop();
+    expect(await sql(file, 'SELECT key FROM keyv ORDER BY key')).toEqual([{ key: 'ci:cache:request-mark:renewed' }]);
+    expect(await store.cache.get('request-mark', 'renewed')).toBe('new');
+    await db.disconnect();
+    await store.close();
+  });
+
+  it('gives up a round when the file fails mid-sweep, logging it, and the next round removes the rest', async () => {
+    const url = await sqlite.fresh();
+    const file = url.slice('sqlite://'.length);
+    await (await createStore(url)).close();
+    const expired = `'{"value":"r","expires":${Date.now() - 1_000}}'`;
+    await sql(
+      file,
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) INSERT INTO keyv (key, value) SELECT 'ci:cache:seen-closed:r' || i, ${expired} FROM n`,
+    );
+    let db = new KeyvSqlite({ uri: url });
+    let statements = 0;
+    const failing = {
+      query: async (statement: string, ...args: unknown[]) => {
+        // The file goes away under the sweep after its first window (the connection closed under it).
+        if (++statements === 3) await db.disconnect();
+        return db.query(statement, ...args);
+      },
+    };
+    const log = { info: vi.fn(), warn: vi.fn() };
+    const sweeper = sweepExpired(failing, 'keyv', { log, firstAfterMs: 3_600_000, everyMs: 3_600_000 });
+    expect(await sweeper.run()).toBe(0);
+    expect(log.warn).toHaveBeenCalledTimes(1);
+    expect(((await sql(file, 'SELECT count(*) AS n FROM keyv')) as { n: number }[])[0]?.n).toBe(700);
+    db = new KeyvSqlite({ uri: url });
+    expect(await sweeper.run()).toBe(700);
+    await sweeper.stop();
+    await db.disconnect();
+    expect(await sql(file, 'SELECT count(*) AS n FROM keyv')).toEqual([{ n: 0 }]);
   });
 
   it('rejects with the path when the file cannot be opened', async () => {
