@@ -30,6 +30,13 @@ export interface BulkCloseRequest {
   /** The form's close reason; a command's note may start with its short form instead (noteMayName). */
   disposition?: string;
   noteMayName?: boolean;
+  /**
+   * Called once, and awaited, when the de-duplication marks show this delivery is the first to ask for at
+   * least `count` of its incidents: before any lock or D3 call. The edge says "Closing N incidents…" here,
+   * so a list redelivered whole (every mark already taken) is never told that, only "already received".
+   * A failure here stops nothing: the list is taken and runs on.
+   */
+  taken?(count: number): Promise<void>;
 }
 
 export interface BulkCloseDeps extends CloseDeps {
@@ -112,6 +119,10 @@ function createBulkRun(deps: BulkCloseDeps) {
         refuse(it, new CloseError('internal'));
         await auditOf(it.incidentNumber)('failed', identity, 'dedupe_unreadable');
       }
+    }
+    const taken = fresh.filter((f) => f === true).length;
+    if (taken > 0 && req.taken) {
+      await req.taken(taken).catch((e: unknown) => log.warn({ err: e }, 'list taken but not told so; closing anyway'));
     }
 
     const holder = `${req.slackUserId}/${req.requestId}`;

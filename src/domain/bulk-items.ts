@@ -1,7 +1,10 @@
 /** A bulk close's results as they arrive, the limit on its size, and its refusal in the acknowledgement. */
+
+import type { Log } from '../log.ts';
 import type { AuditSubject } from './audit.ts';
 import type { BulkCloseRequest } from './bulk-close.ts';
 import { CloseError, type CloseErrorCode } from './errors.ts';
+import { STORE_BEFORE_ACK_MS } from './limits.ts';
 import type { SummaryDeliverer } from './summaries.ts';
 import type { Closure, Outcome, PendingSummary, SummaryDelivery } from './types.ts';
 
@@ -29,31 +32,75 @@ export interface AcceptBulkDeps {
   d3Busy(): boolean;
   bulkMax: number;
   recordRefusal(req: AuditSubject, code: CloseErrorCode): Promise<void>;
+  log: Log;
 }
+
+/** A list's first answer: "Closing N incidents…" once it is taken, or its refusal as a whole. */
+export type FirstAnswer = { closing: number } | { refused: CloseError };
 
 /**
  * A bulk close typed as a command: refused in the acknowledgement when the list is over BULK_MAX or
- * D3's queue is full (audited after the ack), else acknowledged and run. Undefined when refused.
+ * D3's queue is full (audited after the ack), else run and acknowledged with its first answer
+ * (withFirstAnswer): a redelivered list is acknowledged "already received", never "Closing…". Undefined
+ * when the acknowledgement carried the whole answer (a refusal).
  */
 export function createAcceptBulkClose(deps: AcceptBulkDeps) {
   return async function acceptBulkClose(
     req: BulkCloseRequest,
-    acknowledge: (refusal?: CloseError) => Promise<void>,
+    acknowledge: (a: FirstAnswer) => Promise<void>,
     onProgress?: BulkProgress,
   ): Promise<BulkOutcome | undefined> {
     const refusal =
       bulkLimitError(req.incidentNumbers, deps.bulkMax) ?? (deps.d3Busy() ? new CloseError('queue_full') : undefined);
     if (refusal) {
-      await acknowledge(refusal);
+      await acknowledge({ refused: refusal });
       const [first = ''] = req.incidentNumbers;
       // Over the limit: one record (the list is refused whole); queue full: one per incident, as a close would.
       const audited = refusal.code === 'bulk_too_many' ? [first] : req.incidentNumbers;
       for (const n of audited) await deps.recordRefusal({ ...req, incidentNumber: n }, refusal.code);
       return undefined;
     }
-    await acknowledge();
-    return deps.bulkClose(req, onProgress);
+    const log = deps.log.child({ requestId: req.requestId });
+    const { outcome, answered } = await withFirstAnswer(
+      (taken) => deps.bulkClose({ ...req, taken }, onProgress),
+      acknowledge,
+      { count: req.incidentNumbers.length, waitMs: STORE_BEFORE_ACK_MS, log },
+    );
+    if (answered === 'refused') return undefined;
+    // Ended neither taken nor refused (no incident's mark could be read): Slack still needs its ack; the
+    // outcome replaces it in place.
+    if (!answered) await acknowledge({ closing: req.incidentNumbers.length });
+    return outcome;
   };
+}
+
+/**
+ * Runs a list and gives its first answer, once: "closing" when the list is taken (BulkCloseRequest.taken,
+ * before any D3 call), its refusal when it is refused whole before that (the limit, the reason, the
+ * policy, a redelivered list: "already received" with no "Closing…" before it), or "closing" for the whole
+ * list after `waitMs` when neither has come by then (a slow store or identity look-up), so the analyst
+ * hears at once that the request was taken and its acknowledgement stays inside Slack's 3 s. `answered`
+ * says which was given: none when the list ended untaken and unrefused (no incident's mark could be read),
+ * and the outcome is then the only answer. A first answer that cannot be sent stops nothing.
+ */
+export async function withFirstAnswer(
+  run: (taken: (count: number) => Promise<void>) => Promise<BulkOutcome>,
+  answer: (a: FirstAnswer) => Promise<void>,
+  o: { count: number; waitMs: number; log: Log },
+): Promise<{ outcome: BulkOutcome; answered?: 'closing' | 'refused' }> {
+  let answered: 'closing' | 'refused' | undefined;
+  let sent: Promise<void> = Promise.resolve();
+  const give = (a: FirstAnswer): Promise<void> => {
+    if (answered) return sent;
+    answered = 'closing' in a ? 'closing' : 'refused';
+    sent = answer(a).catch((e: unknown) => o.log.warn({ err: e }, "a list's first answer was not sent; it runs on"));
+    return sent;
+  };
+  const slow = setTimeout(() => void give({ closing: o.count }), o.waitMs);
+  const outcome = await run((count) => give({ closing: count })).finally(() => clearTimeout(slow));
+  if (!answered && !outcome.ok) await give({ refused: outcome.error });
+  await sent;
+  return { outcome, ...(answered && { answered }) };
 }
 
 export type AcceptBulkClose = ReturnType<typeof createAcceptBulkClose>;

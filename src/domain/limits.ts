@@ -37,8 +37,10 @@ export const SLACK_CHANNEL_ID_STRICT = new RegExp(`^${CHANNEL}{2,}$`);
 export const SLACK_USER_MENTION = new RegExp(`^<@(${USER}+)(?:\\|[^<>]*)?>`);
 
 /**
- * How long an acknowledgement waits for its close to be stored (close-queue.ts): well inside Slack's 3 s,
- * so a store that does not answer costs the durability of that one close, never the acknowledgement.
+ * How long an acknowledgement waits for its close to be stored (close-queue.ts), or a list's first answer
+ * for its de-duplication marks (bulk-items.ts withFirstAnswer): well inside Slack's 3 s, so a store that
+ * does not answer costs the durability of that one close (or a list's "Closing…" before "already
+ * received"), never the acknowledgement.
  */
 export const STORE_BEFORE_ACK_MS = 1_500;
 

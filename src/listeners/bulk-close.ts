@@ -7,11 +7,12 @@ import type {
   ViewSubmitAction,
 } from '@slack/bolt';
 import type { BulkItem } from '../domain/bulk-items.ts';
-import { throttle } from '../domain/bulk-items.ts';
+import { throttle, withFirstAnswer } from '../domain/bulk-items.ts';
 import { parseIncidentList } from '../domain/command-text.ts';
+import { STORE_BEFORE_ACK_MS } from '../domain/limits.ts';
 import { inputProblems } from '../domain/policy.ts';
 import { ids } from '../ids.ts';
-import { bulkClosingNotice, bulkResultList, listFieldError } from '../slack/render/bulk.ts';
+import { bulkFirstAnswer, bulkResultList, listFieldError } from '../slack/render/bulk.ts';
 import { errorMessage, fieldErrorText } from '../slack/render/messages.ts';
 import type { ListenerDeps } from './deps.ts';
 
@@ -22,7 +23,8 @@ const PROGRESS_MAX = 3;
 type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
 /**
- * `/close-incident 23,24,31 note`: acknowledged with "Closing N incidents…", then one result list that
+ * `/close-incident 23,24,31 note`: acknowledged with "Closing N incidents…" once the list is taken (a
+ * redelivered one is acknowledged "already received" instead, and that is all), then one result list that
  * replaces itself in place (response_url, replace_original) as results arrive, and the final list.
  */
 export async function bulkFromCommand(
@@ -50,7 +52,7 @@ export async function bulkFromCommand(
   };
   const outcome = await deps.acceptBulkClose(
     req,
-    (refusal) => ack(refusal ? errorMessage(refusal, ctx) : bulkClosingNotice(input.incidentNumbers.length)),
+    (first) => ack(bulkFirstAnswer(first, { ...ctx, requestId: req.requestId })),
     (items) => progress.push(items),
   );
   await progress.stop();
@@ -64,8 +66,9 @@ export async function bulkFromCommand(
 /**
  * The modal with several numbers (one per line). A bad line or note is shown in place and nothing is
  * closed. A view submission has no response_url (that needs a conversation select in the modal) and an
- * ephemeral message cannot be edited, so the analyst gets "Closing N incidents…" at once and the full
- * list when every result is in.
+ * ephemeral message cannot be edited, so the analyst gets "Closing N incidents…" as soon as the list is
+ * taken, before D3 is asked (a redelivered list gets only "already received"), and the full list when
+ * every result is in.
  */
 export async function bulkFromModal(
   deps: ListenerDeps,
@@ -90,17 +93,11 @@ export async function bulkFromModal(
     return s.ack({ response_action: 'errors', errors });
   }
   await s.ack();
-  const ctx = { supportContact: deps.supportContact };
   const { channelId } = s.where;
   const slackUserId = s.body.user.id;
   const requestId = deps.newRequestId();
-  // The form is acknowledged: a notice Slack refuses (ephemeral and DM) does not stop the list.
-  await deps
-    .notifyUser(channelId, slackUserId, { text: bulkClosingNotice(list.numbers.length) })
-    .catch((e: unknown) =>
-      deps.log.warn({ err: e, requestId }, '"Closing N incidents…" not delivered; closing anyway'),
-    );
-  const outcome = await deps.bulkClose({
+  const ctx = { supportContact: deps.supportContact, requestId };
+  const req = {
     requestId,
     dedupeKey: `view:${s.view.id}`,
     slackUserId,
@@ -110,9 +107,17 @@ export async function bulkFromModal(
     incidentNumbers: list.numbers,
     note: s.note,
     ...(s.disposition && { disposition: s.disposition }),
-  });
+  };
+  // The form is acknowledged: a first answer Slack refuses (ephemeral and DM) does not stop the list.
+  const { outcome, answered } = await withFirstAnswer(
+    (taken) => deps.bulkClose({ ...req, taken }),
+    (first) => deps.notifyUser(channelId, slackUserId, { text: bulkFirstAnswer(first, ctx) }),
+    { count: list.numbers.length, waitMs: STORE_BEFORE_ACK_MS, log: deps.log.child({ requestId }) },
+  );
+  // Refused whole before it was taken: that refusal was the whole answer.
+  if (answered === 'refused') return;
   const final = outcome.ok
     ? bulkResultList(outcome.items, { final: true, delivery: outcome.delivery, ...ctx })
-    : { text: errorMessage(outcome.error, { ...ctx, requestId }) };
+    : { text: errorMessage(outcome.error, ctx) };
   await deps.notifyUser(channelId, slackUserId, final);
 }

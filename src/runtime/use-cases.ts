@@ -170,6 +170,7 @@ export function wireUseCases(config: Config, edges: Edges, log: Log) {
       bulkMax: config.bulkMax,
       d3Busy: admission.busy,
       recordRefusal,
+      log,
     }),
     refusedOutsider: createOriginGate({ installation: edges.installation, recordRefusal, newRequestId }),
     isOutsider: (origin) => decideOrigin(origin, edges.installation) !== undefined,

@@ -53,8 +53,10 @@ describe('attack 8: a list of numbers keeps the single close’s promises', () =
 
   it('refuses a comma list without a reason when DISPOSITION_REQUIRED=true, and closes nothing', async () => {
     h = await startHarness({ env: { DISPOSITIONS, DISPOSITION_REQUIRED: 'true' } });
-    await h.command({ text: '20200526-23,20200526-24 cleanup' });
-    await finished();
+    // Refused whole before it is taken: the acknowledgement itself says so (no "Closing 2 incidents…").
+    const res = await h.command({ text: '20200526-23,20200526-24 cleanup' });
+    expect(res.text).toMatch(/was not closed|Close incident/);
+    expect(res.text).not.toMatch(/Closing/);
     expect(h.d3.closeCalls()).toHaveLength(0);
   });
 

@@ -97,4 +97,26 @@ describe('a bulk close whose de-duplication mark cannot be read', () => {
     });
     expect(sent).toEqual(NUMBERS);
   });
+
+  it('says the list is taken, with how many it sends, before any is sent; never for a list every mark of which is taken or unreadable', async () => {
+    const taken: Array<[number, string[]]> = [];
+    const told = (requestId: string) => ({
+      ...request(requestId),
+      taken: async (count: number) => {
+        taken.push([count, [...sent]]);
+      },
+    });
+    unreadable.add('20200526-24');
+    await bulkClose(told('req-1'));
+    unreadable.clear();
+    await bulkClose(told('req-2'));
+    const repeat = await bulkClose(told('req-3'));
+    unreadable.add('20200526-23').add('20200526-24').add('20200526-31');
+    await bulkClose({ ...told('req-4'), dedupeKey: 'command:another.trigger' });
+    expect(taken).toEqual([
+      [2, []],
+      [1, ['20200526-23', '20200526-31']],
+    ]);
+    expect(repeat).toMatchObject({ ok: false, error: { code: 'duplicate_request' } });
+  });
 });

@@ -1,6 +1,6 @@
 /** A bulk close: the analyst's result list (filled in as results arrive) and the one channel summary. */
 import type { types as slack } from '@slack/bolt';
-import type { BulkItem } from '../../domain/bulk-items.ts';
+import type { BulkItem, FirstAnswer } from '../../domain/bulk-items.ts';
 import type { Outcome, PendingSummary, SummaryDelivery } from '../../domain/types.ts';
 import { channelMention, safeUserText, safeUserTextWithin, userMention } from './escape.ts';
 import { HEADER_MAX, MORE_IN_D3, mrkdwn, orDash, plain, type Reply, TEXT_MAX } from './kit.ts';
@@ -79,9 +79,17 @@ function counts(items: readonly BulkItem[]): string {
     .join(', ');
 }
 
-/** "Closing 5 incidents…": the acknowledgement of a bulk close. */
+/**
+ * "Closing 5 incidents…": a bulk close taken (its first answer). `count` is how many this request sends,
+ * fewer than the list when some were already asked for by an earlier delivery (the list says which).
+ */
 export function bulkClosingNotice(count: number): string {
-  return `Closing ${count} incidents… the list below fills in as D3 answers.`;
+  return `Closing ${count} ${count === 1 ? 'incident' : 'incidents'}… the list below fills in as D3 answers.`;
+}
+
+/** A list's first answer (bulk-items.ts FirstAnswer): "Closing N incidents…", or its refusal as a whole. */
+export function bulkFirstAnswer(a: FirstAnswer, ctx: { supportContact?: string; requestId?: string }): string {
+  return 'closing' in a ? bulkClosingNotice(a.closing) : errorMessage(a.refused, ctx);
 }
 
 /** The analyst's list: one line per incident, grouped by outcome; `final` once every result is in. */
