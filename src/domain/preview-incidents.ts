@@ -175,18 +175,19 @@ export function createConfirmClose(deps: ConfirmDeps) {
       // As a typed close is refused in its acknowledgement, before anything is spent. Checked and counted
       // (closeIncident is admission.admit) with no await between, so clicks arriving together cannot all pass.
       if (deps.busy?.()) return { ok: false, error: new CloseError('queue_full') };
-      // Once, whichever comes first: the durable queue's tell (before it forgets the close), or the return.
+      // Once, whichever comes first: the durable queue's (told before it forgets the close, by `tell` or,
+      // refused there, by DM), or the return.
       let answer: Promise<Outcome> | undefined;
       const answerOf = (o: Outcome) => {
         answer ??= cardAnswer(o, dedupeKey, c.requestId);
         return answer;
       };
-      const told = tell && (async (o: Outcome) => tell(await answerOf(o)));
       const outcome = await deps.closeIncident({
         ...pending.req,
         requestId: c.requestId,
         dedupeKey,
-        ...(told && { tell: told }),
+        answer: answerOf,
+        ...(tell && { tell }),
       });
       return answerOf(outcome);
     },

@@ -1,0 +1,51 @@
+/**
+ * The confirmation card's answer to a Close refused by D3's full queue (attack14's race), on two more
+ * paths. Promises: "every path a user can hit ends in a message that says what happened and what to do
+ * next", "never lie about an incident's state", and the click acknowledged within Slack's 3 s.
+ *
+ * 1. Slack refuses the response_url (expired, used up): the answer goes by DM, and must be the card's own
+ *    answer (the card no longer closes: run the command again), not the raw "retry" of the queue's refusal.
+ * 2. The store hangs (rather than fails) while the card's mark is given back: the answer must not wait
+ *    for it (each store call may take its 3 s timeout, the give-back retries several): it arrives while
+ *    the store still hangs, and says the card is spent, since nothing was sent to D3.
+ *
+ * Real parts: the app over HTTP, fake D3 and fake Slack as servers, signed requests; the app's own memory
+ * store with chosen calls failing or held (RuntimeOptions.wrapStore).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { clickIntoFullQueue, isGiveBack, N } from '../support/card-full-queue.ts';
+import type { Harness } from '../support/harness.ts';
+import { storeDown } from '../support/store-faults.ts';
+
+describe('attack16: a card Close refused for a full queue, answered by DM or while the store hangs', () => {
+  let h: Harness | undefined;
+  const unhang = () => {};
+  afterEach(async () => {
+    unhang();
+    await h?.stop();
+    h = undefined;
+  });
+
+  it('response_url refused and the card not given back: the DM says the card no longer closes, not "retry"', async () => {
+    const started = await clickIntoFullQueue({
+      onStoreCall: (c) => {
+        if (isGiveBack(c)) throw storeDown();
+      },
+      beforeClick: (harness) =>
+        harness.slack.outage('response_url', { status: 404, body: { ok: false, error: 'expired_url' } }),
+    });
+    h = started.h;
+    const harness = h;
+    const dms = () => harness.slack.calls('chat.postMessage').filter((c) => c.args.channel === 'U1234');
+    await harness.slack.waitFor(() => dms().length >= 1, 20_000);
+    expect(harness.logs()).toContain('"code":"queue_full"');
+    expect(harness.d3.closeCalls()).toHaveLength(0);
+    expect(dms()).toHaveLength(1);
+    const text = String(dms()[0]!.args.text);
+    expect(text).toContain(N);
+    expect(text).toMatch(/was not sent to D3/);
+    expect(text).toMatch(/no longer closes/);
+    expect(text).toMatch(/Run the command again/);
+    expect(text).not.toMatch(/Retry in a few seconds/);
+  }, 60_000);
+});
