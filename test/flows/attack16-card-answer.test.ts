@@ -19,7 +19,7 @@ import { storeDown } from '../support/store-faults.ts';
 
 describe('attack16: a card Close refused for a full queue, answered by DM or while the store hangs', () => {
   let h: Harness | undefined;
-  const unhang = () => {};
+  let unhang = () => {};
   afterEach(async () => {
     unhang();
     await h?.stop();
@@ -47,5 +47,33 @@ describe('attack16: a card Close refused for a full queue, answered by DM or whi
     expect(text).toMatch(/no longer closes/);
     expect(text).toMatch(/Run the command again/);
     expect(text).not.toMatch(/Retry in a few seconds/);
+  }, 60_000);
+
+  it('the store hanging through the give-back: the click is acknowledged, and the answer arrives while it hangs', async () => {
+    let hanging = 0;
+    const stuck = new Promise<void>((r) => {
+      unhang = r;
+    });
+    const started = await clickIntoFullQueue({
+      onStoreCall: async (c) => {
+        if (!isGiveBack(c)) return;
+        hanging++;
+        await stuck;
+        hanging--;
+      },
+    });
+    h = started.h;
+    const harness = h;
+    expect(started.ackStatus).toBe(200);
+    expect(harness.logs()).not.toContain('request not acknowledged within 3 seconds');
+    await harness.slack.waitFor(() => harness.slack.responses('click1').length >= 1, 20_000);
+    expect(hanging).toBeGreaterThan(0);
+    const first = harness.slack.responses('click1')[0] as { text: string; replace_original?: boolean };
+    expect(first.text).toMatch(/was not sent to D3/);
+    expect(first.text).toMatch(/no longer closes/);
+    expect(first.text).not.toMatch(/Retry in a few seconds/);
+    expect(first.replace_original).toBe(true);
+    expect(harness.logs()).toContain('"code":"queue_full"');
+    expect(harness.d3.closeCalls()).toHaveLength(0);
   }, 60_000);
 });
