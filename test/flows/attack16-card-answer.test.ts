@@ -13,9 +13,12 @@
  * store with chosen calls failing or held (RuntimeOptions.wrapStore).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { clickIntoFullQueue, isGiveBack, N } from '../support/card-full-queue.ts';
-import type { Harness } from '../support/harness.ts';
-import { storeDown } from '../support/store-faults.ts';
+import { clickCard, showCard } from '../support/card.ts';
+import { clickIntoFullQueue, isGiveBack, isMarkLock, N } from '../support/card-full-queue.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
+import { type StoreCall, storeDown, storeFaults } from '../support/store-faults.ts';
+
+type Told = { text: string; replace_original?: boolean };
 
 describe('attack16: a card Close refused for a full queue, answered by DM or while the store hangs', () => {
   let h: Harness | undefined;
@@ -75,5 +78,69 @@ describe('attack16: a card Close refused for a full queue, answered by DM or whi
     expect(first.replace_original).toBe(true);
     expect(harness.logs()).toContain('"code":"queue_full"');
     expect(harness.d3.closeCalls()).toHaveLength(0);
+  }, 60_000);
+
+  /** A card shown, then Close clicked with the store holding the chosen calls until `unhang()`. */
+  async function clickWhileStoreHangs(
+    hangs: (c: StoreCall) => boolean,
+  ): Promise<{ held: () => number; close: string }> {
+    const faults = storeFaults();
+    h = await startHarness({
+      env: { CONFIRM_BEFORE_CLOSE: 'true', D3_PREVIEW: 'true' },
+      runtime: { wrapStore: faults.wrap },
+    });
+    h.d3.incidents.set(N, { status: 'Open', site: 'Security Operations' });
+    const { close } = await showCard(h, `${N} benign scanner`, 'card');
+    let held = 0;
+    const stuck = new Promise<void>((r) => {
+      unhang = r;
+    });
+    faults.set(async (c) => {
+      if (!hangs(c)) return;
+      held++;
+      await stuck;
+      held--;
+    });
+    expect((await clickCard(h, close, 'confirm_close', 'click1')).status).toBe(200);
+    expect(h.logs()).not.toContain('request not acknowledged within 3 seconds');
+    return { held: () => held, close };
+  }
+
+  it('the store hanging while the close is under way: "still closing, check history", never "not closed"; the result follows', async () => {
+    const { held } = await clickWhileStoreHangs((c) => c.op === 'locks.acquire' && isMarkLock(c));
+    const harness = h!;
+    await harness.slack.waitFor(() => harness.slack.responses('click1').length >= 1, 20_000);
+    expect(held()).toBeGreaterThan(0);
+    const first = harness.slack.responses('click1')[0] as Told;
+    expect(first.text).toContain(N);
+    expect(first.text).toMatch(/cannot say yet whether it is closed/);
+    expect(first.text).toMatch(/history 20200526-23/);
+    expect(first.text).not.toMatch(/not closed|not sent|was not/);
+    // The card stays: its outcome replaces it when it comes.
+    expect(first.replace_original).toBe(false);
+
+    unhang();
+    await harness.slack.waitFor(() => harness.slack.responses('click1').length >= 2, 20_000);
+    const second = harness.slack.responses('click1')[1] as Told;
+    expect(second.text).toMatch(/^Closed 20200526-23 in D3/);
+    expect(harness.d3.closeCalls()).toHaveLength(1);
+  }, 60_000);
+
+  it('the store hanging while the card is read: told nothing was closed, and nothing is once the store answers', async () => {
+    const { held, close } = await clickWhileStoreHangs((c) => c.op === 'cache.get' && c.key.startsWith('confirm:'));
+    const harness = h!;
+    await harness.slack.waitFor(() => harness.slack.responses('click1').length >= 1, 20_000);
+    expect(held()).toBeGreaterThan(0);
+    const first = harness.slack.responses('click1')[0] as Told;
+    expect(first.text).toMatch(/may not have been closed/);
+    expect(first.replace_original).toBe(false);
+
+    unhang();
+    // The card still closes, once: the first click's close was never started.
+    expect((await clickCard(harness, close, 'confirm_close', 'click2')).status).toBe(200);
+    await harness.slack.waitFor(() => harness.slack.responses('click2').length >= 1, 20_000);
+    expect((harness.slack.responses('click2')[0] as Told).text).toMatch(/^Closed 20200526-23 in D3/);
+    expect(harness.d3.closeCalls()).toHaveLength(1);
+    expect(harness.slack.responses('click1')).toHaveLength(1);
   }, 60_000);
 });
