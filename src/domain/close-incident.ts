@@ -40,6 +40,13 @@ export interface CloseRequest {
    * crash between the close and the reply leaves the close to be taken over and told, never untold.
    */
   tell?(outcome: Outcome): Promise<void>;
+  /**
+   * What the analyst is told for an outcome, when the caller words it its own way (the confirmation card:
+   * a refusal for a full queue gives the card back first, and says whether it can be clicked again). The
+   * durable queue tells this answer through `tell`, and through its fallback (response_url, else a DM)
+   * when `tell` is refused, so both say the same thing.
+   */
+  answer?(outcome: Outcome): Promise<Outcome>;
 }
 
 /** A close run from the durable queue: stored before it waits for D3, finished by whoever holds its claim. */

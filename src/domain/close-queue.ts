@@ -99,7 +99,7 @@ export function createCloseQueue(deps: CloseQueueDeps) {
       // takes it over tells them (D3's state shows it closed by this request). Told twice beats never told.
       // A reply the request's own channel refused (response_url expired, used up, Slack failing) goes the
       // taker-over's way instead (response_url, else a DM): the close is finished either way, so its entry goes.
-      if (tell) await tellOrFallBack(entry, tell, result);
+      if (tell) await tellOrFallBack(entry, tell, result, req.answer);
       // A lost claim means another instance runs this close now: its entry is that instance's to remove.
       if (!handed && !claim.signal.aborted) {
         await store.queue.remove(entry.id).catch((e) => log.warn({ err: e }, 'queued close finished; not removed'));
@@ -172,7 +172,7 @@ export function createCloseQueue(deps: CloseQueueDeps) {
         .closeIncident(req)
         .catch((e: unknown) => unexpected(requestId, e, 'close held in memory failed unexpectedly'));
       // Told here, as a stored close is: a reply its request's channel refuses goes by DM instead.
-      if (req.tell) await tellOrFallBack(entry, req.tell, outcome);
+      if (req.tell) await tellOrFallBack(entry, req.tell, outcome, req.answer);
       return outcome;
     }
     return start(req, entry, false, req.tell);
@@ -188,13 +188,20 @@ export function createCloseQueue(deps: CloseQueueDeps) {
     return { ok: false, error: new CloseError('internal', { reason: 'close failed unexpectedly' }, { cause: e }) };
   }
 
-  async function tellOrFallBack(entry: QueuedClose, tell: (o: Outcome) => Promise<void>, outcome: Outcome) {
-    await tell(outcome).catch(async (e: unknown) => {
+  /** The request's own answer (`answer`: the card's) goes both ways, so a DM never says less than the card. */
+  async function tellOrFallBack(
+    entry: QueuedClose,
+    tell: (o: Outcome) => Promise<void>,
+    outcome: Outcome,
+    answer: CloseRequest['answer'],
+  ) {
+    const told = answer ? await answer(outcome) : outcome;
+    await tell(told).catch(async (e: unknown) => {
       log.warn(
         { err: e, requestId: entry.id },
         'outcome not accepted on the request; sending it as for a taken-over close',
       );
-      await deps.tell(entry, outcome);
+      await deps.tell(entry, told);
     });
   }
 

@@ -46,6 +46,8 @@ export type CloseErrorCode =
   | 'confirm_used'
   /** Refused by D3's full queue (nothing sent) after it spent the card, which the store failed to give back. */
   | 'confirm_spent'
+  /** No outcome yet when the click had to be answered (the store or D3 slow): the close may still go ahead. */
+  | 'confirm_pending'
   // anything else
   | 'internal';
 

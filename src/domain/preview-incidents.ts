@@ -4,6 +4,7 @@
  */
 
 import type { Log } from '../log.ts';
+import { CARD_ANSWER_WITHIN_MS, type Deadline, deadlineIn, retryUntil } from './card-deadline.ts';
 import { type CloseRequest, markRequest, unmarkRequest } from './close-incident.ts';
 import { chooseDisposition, type DispositionRules } from './disposition.ts';
 import { CloseError, isCloseError } from './errors.ts';
@@ -61,6 +62,8 @@ export interface ConfirmDeps {
   newId(): string;
   now?: () => number;
   ttlMs?: number;
+  /** A click is answered within this long (default CARD_ANSWER_WITHIN_MS, card-deadline.ts). */
+  answerWithinMs?: number;
   /** Pauses before the second and third try to give a card's mark back (default 200 ms, 1 s). */
   giveBackPausesMs?: number[];
   log?: Pick<Log, 'warn'>;
@@ -71,43 +74,35 @@ export type Prepared =
   | { ok: true; id: string; expiresAt: number; line: PreviewLine; note: string; disposition?: string };
 
 const NS = 'confirm';
-/** Retries of the give-back stop once this long has passed: the analyst is waiting for the click's answer. */
+/** A give-back after the analyst was answered (still closing at the deadline) has this long of its own. */
 const GIVE_BACK_WINDOW_MS = 5_000;
 
 /** The card's two halves: prepare (store the request, read the preview) and decide (the click). */
 export function createConfirmClose(deps: ConfirmDeps) {
   const now = deps.now ?? Date.now;
   const ttlMs = deps.ttlMs ?? 10 * 60_000;
+  const answerWithinMs = deps.answerWithinMs ?? CARD_ANSWER_WITHIN_MS;
   const storedCloseOf = async (dedupeKey: string) =>
     (await deps.store.queue.list()).some((e) => e.request.dedupeKey === dedupeKey);
   const pauses = deps.giveBackPausesMs ?? [200, 1_000];
   /**
-   * Gives the card's mark back, retried while the store fails for a moment; true only once the store
-   * said it was done (a throw or a timeout is not). False: the mark stays and the card no longer closes.
-   */
-  async function giveBack(dedupeKey: string, requestId: string): Promise<boolean> {
-    const started = now();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await unmarkRequest(deps.store, dedupeKey, requestId);
-        return true;
-      } catch (e) {
-        const pause = pauses[attempt];
-        if (pause === undefined || now() - started + pause > GIVE_BACK_WINDOW_MS) {
-          deps.log?.warn({ err: e, requestId, dedupeKey }, 'confirmation card not given back; it can no longer close');
-          return false;
-        }
-        await new Promise((r) => setTimeout(r, pause));
-      }
-    }
-  }
-  /**
    * What the analyst is told for a click's close: refused by D3's full queue after it spent the card's
    * mark (nothing sent), the card is given back first, so the answer says whether it can be clicked again.
+   * The give-back is retried while the store fails for a moment, but not past the click's deadline: true
+   * only once the store said it was done (a throw, a timeout or a hang is not); else the mark stays, the
+   * card no longer closes (`confirm_spent`), and a give-back the store takes late only makes it usable again.
    */
-  async function cardAnswer(o: Outcome, dedupeKey: string, requestId: string): Promise<Outcome> {
+  async function cardAnswer(o: Outcome, dedupeKey: string, requestId: string, late: Deadline): Promise<Outcome> {
     if (o.ok || o.error.code !== 'queue_full') return usedIfDuplicate(o);
-    if (await giveBack(dedupeKey, requestId)) return o;
+    const until = late.passed ? deadlineIn(GIVE_BACK_WINDOW_MS).reached : late.reached;
+    const given = await retryUntil(
+      () => unmarkRequest(deps.store, dedupeKey, requestId),
+      pauses,
+      until,
+      (err) =>
+        deps.log?.warn({ err, requestId, dedupeKey }, 'confirmation card not given back; it can no longer close'),
+    );
+    if (given) return o;
     return { ok: false, error: new CloseError('confirm_spent', { reason: 'card mark not given back' }) };
   }
   return {
@@ -153,44 +148,90 @@ export function createConfirmClose(deps: ConfirmDeps) {
       tell?: CloseRequest['tell'],
     ): Promise<Outcome | { cancelled: true }> {
       if (now() > c.expiresAt) return { ok: false, error: new CloseError('confirm_expired') };
-      const dedupeKey = `${NS}:${c.id}`;
-      let pending: Pending | undefined;
+      const late = deadlineIn(answerWithinMs);
       try {
-        // A Close of this card already stored (running, or left by a crash for the takeover) has spent it,
-        // whether or not its mark survived: on sqlite the mark lives in memory, and a restart forgets it.
-        if (await storedCloseOf(dedupeKey)) return { ok: false, error: new CloseError('confirm_used') };
-        if (c.action === 'cancel') {
-          if (!(await markRequest(deps.store, dedupeKey, `cancel:${c.requestId}`)))
-            return { ok: false, error: new CloseError('confirm_used') };
-          return { cancelled: true };
-        }
-        pending = await deps.store.cache.get<Pending>(NS, c.id);
-      } catch (e) {
-        // The store did not answer: nothing was closed or cancelled, and the card may well still be valid.
-        return { ok: false, error: new CloseError('internal', { reason: 'confirm card unreadable' }, { cause: e }) };
+        return await decideBy(c, late, tell);
+      } finally {
+        late.clear();
       }
-      // Gone from the store (restarted memory store, evicted): it cannot be told apart from expired.
-      if (!pending || pending.req.slackUserId !== c.slackUserId)
-        return { ok: false, error: new CloseError('confirm_expired') };
-      // As a typed close is refused in its acknowledgement, before anything is spent. Checked and counted
-      // (closeIncident is admission.admit) with no await between, so clicks arriving together cannot all pass.
-      if (deps.busy?.()) return { ok: false, error: new CloseError('queue_full') };
-      // Once, whichever comes first: the durable queue's tell (before it forgets the close), or the return.
-      let answer: Promise<Outcome> | undefined;
-      const answerOf = (o: Outcome) => {
-        answer ??= cardAnswer(o, dedupeKey, c.requestId);
-        return answer;
-      };
-      const told = tell && (async (o: Outcome) => tell(await answerOf(o)));
-      const outcome = await deps.closeIncident({
-        ...pending.req,
-        requestId: c.requestId,
-        dedupeKey,
-        ...(told && { tell: told }),
-      });
-      return answerOf(outcome);
     },
   };
+
+  /**
+   * The click, answered by `late` whatever the store does. Still reading the card then: nothing was sent,
+   * and nothing will be (the close is not started after), so the answer is the store's `internal`. Still
+   * closing: the close may reach D3, so the answer is `confirm_pending` (never "not closed"), and the
+   * outcome follows when the durable queue tells it. Giving the card back: `confirm_spent`.
+   */
+  async function decideBy(
+    c: Click,
+    late: Deadline,
+    tell?: CloseRequest['tell'],
+  ): Promise<Outcome | { cancelled: true }> {
+    const dedupeKey = `${NS}:${c.id}`;
+    const read = await Promise.race([readCard(c, dedupeKey, late), late.reached]);
+    if (read === 'late' || 'unreadable' in read) {
+      const cause = read === 'late' ? new Error('store did not answer in time') : read.unreadable;
+      // The store did not answer: nothing was closed or cancelled, and the card may well still be valid.
+      return { ok: false, error: new CloseError('internal', { reason: 'confirm card unreadable' }, { cause }) };
+    }
+    if (!('pending' in read)) return read;
+    const { pending } = read;
+    // Gone from the store (restarted memory store, evicted): it cannot be told apart from expired.
+    if (!pending || pending.req.slackUserId !== c.slackUserId)
+      return { ok: false, error: new CloseError('confirm_expired') };
+    // As a typed close is refused in its acknowledgement, before anything is spent. Checked and counted
+    // (closeIncident is admission.admit) with no await between, so clicks arriving together cannot all pass.
+    if (deps.busy?.()) return { ok: false, error: new CloseError('queue_full') };
+    // Once, whichever comes first: the durable queue's (told before it forgets the close, by `tell` or,
+    // refused there, by DM), or the return.
+    let answer: Promise<Outcome> | undefined;
+    const answerOf = (o: Outcome) => {
+      answer ??= cardAnswer(o, dedupeKey, c.requestId, late);
+      return answer;
+    };
+    const closed = deps
+      .closeIncident({ ...pending.req, requestId: c.requestId, dedupeKey, answer: answerOf, ...(tell && { tell }) })
+      .then(answerOf);
+    // An outcome known by then is the answer: its give-back ends at the same deadline (confirm_spent).
+    const first = await Promise.race([
+      closed,
+      late.reached.then(async () => (answer ? await answer : ('late' as const))),
+    ]);
+    if (first !== 'late') return first;
+    return { ok: false, error: new CloseError('confirm_pending') };
+  }
+
+  /** The card as stored, or why there is no close to run (used, cancelled, or the store's error). */
+  async function readCard(
+    c: Click,
+    dedupeKey: string,
+    late: Deadline,
+  ): Promise<{ pending: Pending | undefined } | { unreadable: unknown } | Outcome | { cancelled: true }> {
+    try {
+      // A Close of this card already stored (running, or left by a crash for the takeover) has spent it,
+      // whether or not its mark survived: on sqlite the mark lives in memory, and a restart forgets it.
+      if (await storedCloseOf(dedupeKey)) return { ok: false, error: new CloseError('confirm_used') };
+      // Answered already (the store too slow): a Cancel marked after that answer would spend a live card.
+      if (late.passed) return { unreadable: new Error('store did not answer in time') };
+      if (c.action === 'cancel') {
+        if (!(await markRequest(deps.store, dedupeKey, `cancel:${c.requestId}`)))
+          return { ok: false, error: new CloseError('confirm_used') };
+        return { cancelled: true };
+      }
+      return { pending: await deps.store.cache.get<Pending>(NS, c.id) };
+    } catch (unreadable) {
+      return { unreadable };
+    }
+  }
+}
+
+interface Click {
+  id: string;
+  expiresAt: number;
+  slackUserId: string;
+  action: 'close' | 'cancel';
+  requestId: string;
 }
 
 /** The card's mark was spent by an earlier Close or a Cancel: to the analyst, the card was used. */

@@ -48,7 +48,13 @@ export const incidentTyped =
     });
   };
 
-const cardStays = new Set<CloseErrorCode>(['confirm_used', 'confirm_expired', 'queue_full', 'internal']);
+const cardStays = new Set<CloseErrorCode>([
+  'confirm_used',
+  'confirm_expired',
+  'queue_full',
+  'internal',
+  'confirm_pending',
+]);
 
 /** Close or Cancel on a confirmation card: once, by its owner, within 10 minutes; else says why. */
 export const confirmClicked =
@@ -69,7 +75,7 @@ export const confirmClicked =
       }));
     const requestId = deps.newRequestId();
     // A refused click leaves the card in place: used or expired, it says so itself; unspent (D3's queue
-    // full, the store not answering), it can be clicked again. One spent with nothing sent (confirm_spent)
+    // full, the store not answering), it can be clicked again; still closing, its outcome replaces it. One spent with nothing sent (confirm_spent)
     // is replaced by its answer, so its dead buttons go.
     const reply = replyOnce((o) => {
       const refusedClick = !o.ok && cardStays.has(o.error.code);

@@ -20,7 +20,8 @@ export function createQueuedReply(
   const now = o.now ?? Date.now;
   return async (entry: QueuedClose, outcome: Outcome): Promise<void> => {
     const { incidentNumber, slackUserId } = entry.request;
-    const msg = outcomeMessage(outcome, { incidentNumber, supportContact: o.supportContact });
+    // The reference the card or command would have shown (`internal`), so a DM says as much as they would.
+    const msg = outcomeMessage(outcome, { incidentNumber, supportContact: o.supportContact, requestId: entry.id });
     const log = o.log.child({ requestId: entry.id, incident: incidentNumber, slackUser: slackUserId });
     if (entry.responseUrl && now() - entry.createdAt < responseUrlValidMs) {
       try {

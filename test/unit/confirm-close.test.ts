@@ -118,14 +118,14 @@ describe('the confirmation card', () => {
     expect(asked).toEqual(['r-2']);
   });
 
-  /** The close use case refused by D3's full queue after it spent the card's mark, as the queue tells it. */
+  /** The close use case refused by D3's full queue after it spent the card's mark, told as the queue tells it. */
   const fullAfterMark =
     (store: Awaited<ReturnType<typeof card>>['store'], full: () => boolean) =>
     async (r: CloseRequest): Promise<Outcome> => {
       if (!(await markRequest(store, r.dedupeKey ?? '', r.requestId)))
         return { ok: false, error: new CloseError('duplicate_request') };
       const o: Outcome = full() ? { ok: false, error: new CloseError('queue_full') } : closed(r);
-      await r.tell?.(o);
+      await r.tell?.(r.answer ? await r.answer(o) : o);
       return o;
     };
 

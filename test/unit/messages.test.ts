@@ -42,6 +42,7 @@ const allCodes = [
   'confirm_expired',
   'confirm_used',
   'confirm_spent',
+  'confirm_pending',
 ] as const satisfies readonly CloseErrorCode[];
 
 type Missing = Exclude<CloseErrorCode, (typeof allCodes)[number]>;

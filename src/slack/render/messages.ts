@@ -139,6 +139,8 @@ export function errorMessage(error: CloseError, ctx: MessageContext): string {
       return `This preview's button was already used, so nothing more was sent to D3; the first click's result is shown separately. If it says ${n} was not closed, run the command again for a fresh preview.`;
     case 'confirm_spent':
       return `There are too many closes at once, so ${n} was not sent to D3, and the bot could not reset this preview's Close button (its store did not answer), so the button no longer closes anything. Run the command again in a few seconds for a fresh preview.`;
+    case 'confirm_pending':
+      return `Closing ${n} is taking longer than usual (the bot's store or D3 is slow), so the bot cannot say yet whether it is closed; it may still be. Do not click Close again: the result should follow here, and a closure is announced in the channel. If nothing arrives within a minute, check ${n} with ${ids.command} history ${n} or in D3 before closing it again.`;
     case 'internal': {
       const ref = ctx.requestId ? ` (reference ${safeUserText(ctx.requestId)})` : '';
       if (d.count !== undefined && !ctx.incidentNumber)
@@ -223,6 +225,8 @@ export function fieldErrorText(code: CloseErrorCode): string {
         return 'This preview was already used.';
       case 'confirm_spent':
         return 'Too many closes at once, and this preview no longer closes; run the command again.';
+      case 'confirm_pending':
+        return 'Still closing; check history or D3 before closing it again.';
       default:
         return assertNever(code);
     }
