@@ -15,23 +15,10 @@
  * click's close holds at its mark; the store is the app's own memory store with chosen calls failing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { blockActionBody } from '../support/block-actions.ts';
-import { clickCard, showCard } from '../support/card.ts';
-import { type Harness, startHarness } from '../support/harness.ts';
-import { type StoreCall, storeDown, storeFaults } from '../support/store-faults.ts';
-
-const N = '20200526-23';
-/** The card's mark: its lock, and its record in the cache (made with the click's id, given back as ''). */
-const isMarkLock = (c: StoreCall) => c.key.startsWith('request:confirm:');
-const isGiveBack = (c: StoreCall) =>
-  (c.op === 'locks.release' && isMarkLock(c)) ||
-  (c.op === 'cache.set' && c.key.startsWith('request-mark:confirm:') && c.value === '');
-
-async function queueDepth(h: Harness): Promise<number> {
-  const text = await (await fetch(`${h.baseUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('close_incident_d3_queue_depth '));
-  return Number(line?.split(' ')[1]);
-}
+import { clickCard } from '../support/card.ts';
+import { clickIntoFullQueue as clickIntoFull, isGiveBack } from '../support/card-full-queue.ts';
+import type { Harness } from '../support/harness.ts';
+import { type StoreCall, storeDown } from '../support/store-faults.ts';
 
 interface Told {
   text: string;
@@ -58,43 +45,21 @@ describe('attack14: a card Close refused for a full queue while the store fails 
     giveBackFails: (c: StoreCall) => boolean,
     whileGivingBack?: (h: Harness, cancel: string) => Promise<void>,
   ): Promise<{ first: Told; close: string }> {
-    const faults = storeFaults();
-    h = await startHarness({
-      env: { CONFIRM_BEFORE_CLOSE: 'true', D3_PREVIEW: 'true', D3_MAX_RPS: '1', D3_QUEUE_MAX: '1' },
-      runtime: { wrapStore: faults.wrap },
+    const started = await clickIntoFull({
+      onStoreCall: (c) => {
+        if (isGiveBack(c) && giveBackFails(c)) throw storeDown();
+      },
     });
+    h = started.h;
+    release = started.release;
     const harness = h;
-    harness.d3.incidents.set(N, { status: 'Open', site: 'Security Operations' });
-    const { close, cancel } = await showCard(harness, `${N} benign scanner`, 'card');
-    let marking = false;
-    const held = new Promise<void>((r) => {
-      release = r;
-    });
-    faults.set(async (c) => {
-      if (c.op === 'locks.acquire' && isMarkLock(c) && !marking) {
-        marking = true;
-        await held;
-      }
-      if (isGiveBack(c) && giveBackFails(c)) throw storeDown();
-    });
-    // The card's own preview read took D3's slot: the next one is a second away (D3_MAX_RPS=1).
-    await new Promise((r) => setTimeout(r, 1_200));
-    expect((await clickCard(harness, close, 'confirm_close', 'click1')).status).toBe(200);
-    await harness.slack.waitFor(() => marking, 5_000);
-    // Two numbers typed in the form: the first read goes to D3 at once, the second waits for the next slot.
-    await harness.raw(blockActionBody('block-actions-modal-input.json', { value: '20200526-31\n20200526-32' }));
-    const deadline = Date.now() + 5_000;
-    while ((await queueDepth(harness)) < 1) {
-      if (Date.now() > deadline) throw new Error('D3 queue never filled');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    release();
-    await whileGivingBack?.(harness, cancel);
+    expect(started.ackStatus).toBe(200);
+    await whileGivingBack?.(harness, started.cancel);
     await harness.slack.waitFor(() => harness.slack.responses('click1').length >= 1, 20_000);
     // The race this test is about: the click's close was refused by D3's queue, nothing sent.
     expect(harness.logs()).toContain('"code":"queue_full"');
     expect(harness.d3.closeCalls()).toHaveLength(0);
-    return { first: harness.slack.responses('click1')[0] as Told, close };
+    return { first: harness.slack.responses('click1')[0] as Told, close: started.close };
   }
 
   /** Clicks the card's Close again (D3's queue drained by then, the store answering) and returns the answer. */

@@ -25,14 +25,14 @@ async function queueDepth(h: Harness): Promise<number> {
 export async function clickIntoFullQueue(o: {
   onStoreCall: (c: StoreCall) => Promise<void> | void;
   beforeClick?: (h: Harness) => void;
-}): Promise<{ h: Harness; close: string; ackStatus: number; release(): void }> {
+}): Promise<{ h: Harness; close: string; cancel: string; ackStatus: number; release(): void }> {
   const faults = storeFaults();
   const h = await startHarness({
     env: { CONFIRM_BEFORE_CLOSE: 'true', D3_PREVIEW: 'true', D3_MAX_RPS: '1', D3_QUEUE_MAX: '1' },
     runtime: { wrapStore: faults.wrap },
   });
   h.d3.incidents.set(N, { status: 'Open', site: 'Security Operations' });
-  const { close } = await showCard(h, `${N} benign scanner`, 'card');
+  const { close, cancel } = await showCard(h, `${N} benign scanner`, 'card');
   o.beforeClick?.(h);
   let marking = false;
   let release = () => {};
@@ -65,5 +65,5 @@ export async function clickIntoFullQueue(o: {
     throw e;
   }
   release();
-  return { h, close, ackStatus, release };
+  return { h, close, cancel, ackStatus, release };
 }

@@ -50,6 +50,19 @@ async function sql(file: string, statement: string): Promise<unknown[]> {
   }
 }
 
+/** A fresh sqlite store file holding `count` expired "seen closed" records, closed again. */
+async function fileWithExpired(count: number): Promise<{ url: string; file: string }> {
+  const url = await sqlite.fresh();
+  const file = url.slice('sqlite://'.length);
+  await (await createStore(url)).close();
+  const expired = `'{"value":"r","expires":${Date.now() - 1_000}}'`;
+  await sql(
+    file,
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count}) INSERT INTO keyv (key, value) SELECT 'ci:cache:seen-closed:r' || i, ${expired} FROM n`,
+  );
+  return { url, file };
+}
+
 const pending = (id: string, createdAt = '2024-05-26T10:00:00.000Z'): PendingSummary => ({
   id,
   channelId: 'C1234',
@@ -443,14 +456,7 @@ describe('store on sqlite://', () => {
   });
 
   it('stops a sweep under way before the file is closed: the statement in flight finishes, none follows', async () => {
-    const url = await sqlite.fresh();
-    const file = url.slice('sqlite://'.length);
-    await (await createStore(url)).close();
-    const expired = `'{"value":"r","expires":${Date.now() - 1_000}}'`;
-    await sql(
-      file,
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO keyv (key, value) SELECT 'ci:cache:seen-closed:r' || i, ${expired} FROM n`,
-    );
+    const { url } = await fileWithExpired(2000);
     const db = new KeyvSqlite({ uri: url });
     const issued: string[] = [];
     let closed = false;
@@ -516,14 +522,7 @@ describe('store on sqlite://', () => {
   });
 
   it('gives up a round when the file fails mid-sweep, logging it, and the next round removes the rest', async () => {
-    const url = await sqlite.fresh();
-    const file = url.slice('sqlite://'.length);
-    await (await createStore(url)).close();
-    const expired = `'{"value":"r","expires":${Date.now() - 1_000}}'`;
-    await sql(
-      file,
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) INSERT INTO keyv (key, value) SELECT 'ci:cache:seen-closed:r' || i, ${expired} FROM n`,
-    );
+    const { url, file } = await fileWithExpired(1200);
     let db = new KeyvSqlite({ uri: url });
     let statements = 0;
     const failing = {
