@@ -60,7 +60,11 @@ export async function bulkFromCommand(
   const final = outcome.ok
     ? bulkResultList(outcome.items, { final: true, delivery: outcome.delivery, ...ctx })
     : { text: errorMessage(outcome.error, { ...ctx, requestId: req.requestId }) };
-  await respond({ ...final, replace_original: true });
+  // Redelivered whole, told "Closing…" by the fallback before the store said so: the correction is a
+  // message of its own. Its response_url is the first delivery's, whose last message there is that
+  // delivery's result list, which "already received… shown separately" points to: replacing it loses it.
+  const redelivered = !outcome.ok && outcome.error.code === 'duplicate_request';
+  await respond({ ...final, replace_original: !redelivered });
 }
 
 /**

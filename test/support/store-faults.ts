@@ -2,8 +2,8 @@ import type { Store } from '../../src/domain/ports.ts';
 
 /** One call of the store's locks or cache: `key` is the lock key, or `<namespace>:<key>` in the cache. */
 export interface StoreCall {
-  op: 'locks.acquire' | 'locks.release' | 'cache.get' | 'cache.set' | 'outbox.put' | 'outbox.remove';
-  /** For the outbox: the pending summary's id. */
+  op: 'locks.acquire' | 'locks.release' | 'cache.get' | 'cache.set' | 'outbox.put' | 'outbox.remove' | 'once';
+  /** For the outbox: the pending summary's id; for `once`, the key as asked (`request:<dedupeKey>:<n>`). */
   key: string;
   value?: unknown;
 }
@@ -25,6 +25,10 @@ export function storeFaults() {
       const { locks, cache, outbox } = store;
       return {
         ...store,
+        once: async (key, ttlMs) => {
+          await ahead({ op: 'once', key });
+          return store.once(key, ttlMs);
+        },
         outbox: {
           ...outbox,
           put: async (rec) => {
