@@ -8,6 +8,7 @@ import { loadUserMap } from '../identity/user-map.ts';
 import type { Log } from '../log.ts';
 import { installationOf } from '../slack/organisation.ts';
 import { incidentUrl } from '../slack/render/preview.ts';
+import { requestFetch } from '../slack/request-fetch.ts';
 import { createSummaryClient, createSummaryPost, historyLookupAllowed } from '../slack/summary-post.ts';
 import { slackCallTimeoutMs } from '../slack/timed-fetch.ts';
 import { createSlackWeb, slackErrorOf } from '../slack/web.ts';
@@ -25,6 +26,7 @@ export async function connectEdges(config: Config, opts: RuntimeOptions, log: Lo
     timeout: opts.slackTimeoutMs ?? slackCallTimeoutMs,
     retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 },
     logger: undefined,
+    fetch: requestFetch,
   });
   // auth.test goes out first and is awaited last: its round trip overlaps reading the user map and
   // opening the store. Their errors still come first, as before (a bad user map is reported whatever the token).

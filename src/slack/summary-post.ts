@@ -4,6 +4,7 @@ import type { PendingSummary } from '../domain/types.ts';
 import type { Log } from '../log.ts';
 import { bulkSummary } from './render/bulk.ts';
 import { closureSummary } from './render/summary.ts';
+import { requestFetch } from './request-fetch.ts';
 import { slackErrorOf } from './web.ts';
 
 /** The message metadata `event_type` every summary carries; its payload names the closure. */
@@ -140,6 +141,7 @@ export function createSummaryClient(token: string, slackApiUrl: string | undefin
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     logger: undefined,
+    fetch: requestFetch,
   });
 }
 
