@@ -74,6 +74,10 @@ const scenarios: Record<string, (req: IncomingMessage, res: ServerResponse) => v
     res.on('close', () => clearInterval(t));
   },
   never: () => {},
+  bytes: (_q, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/gzip' });
+    res.end(Buffer.from([0x1f, 0x8b, 0xff, 0x00, 0xc3]));
+  },
   huge: (_q, res) => {
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(huge);
@@ -175,6 +179,11 @@ describe('attack16e: every Slack answer reads through requestFetch as it did thr
       timedFetch(200)(`${base}/slowbody/x`, { method: 'POST', body: '{}' }).then((r) => r.json()),
     ).rejects.toBeTruthy();
     expect(Date.now() - t0).toBeLessThan(1_500);
+  });
+
+  it('arrayBuffer() gives the bytes Slack sent, not a text round trip of them', async () => {
+    const res = await requestFetch(`${base}/bytes/x`, { method: 'POST', body: '' });
+    expect([...new Uint8Array(await res.arrayBuffer())]).toEqual([0x1f, 0x8b, 0xff, 0x00, 0xc3]);
   });
 
   it('a signal aborted before the call rejects at once, and sends nothing', async () => {
