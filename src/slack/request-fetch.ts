@@ -1,4 +1,12 @@
+import { promisify } from 'node:util';
+import { brotliDecompress, constants, gunzip, inflate, inflateRaw } from 'node:zlib';
 import { request } from 'undici';
+
+const redirectStatuses = new Set([301, 302, 303, 307, 308]);
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+const inflateRawAsync = promisify(inflateRaw);
+const brotliAsync = promisify(brotliDecompress);
 
 /**
  * What our Slack calls read of a fetch Response (@slack/web-api, Bolt's respond(), queued-reply.ts):
@@ -26,8 +34,10 @@ interface ReadResponse {
  * 291, 143 (README, Performance).
  *
  * Differences from fetch, none of which our calls rely on: the body is read whole before the promise
- * resolves (Slack's replies are small JSON; the socket is free at once), and redirects are not followed (a
- * 3xx comes back as it is; web-api asks for `redirect: 'error'` anyway). A body that is not a string (a
+ * resolves (Slack's replies are small JSON; the socket is free at once; a body that fails to arrive fails
+ * its text()/json(), as fetch's does), and redirects are not followed (a 3xx comes back as it is, and under
+ * web-api's `redirect: 'error'` rejects as fetch does). No Accept-Encoding is sent; a compressed body is
+ * undone anyway, as fetch would. A body that is not a string (a
  * file upload's FormData) and a Request object go through Node's fetch as before. Errors stay errors:
  * a refused connection, a reset or an abort (the caller's signal, web-api's timeout) reject, as fetch's do,
  * and the callers read any rejection as "maybe sent" (summary-post.ts).
@@ -44,12 +54,31 @@ export const requestFetch = (async (input: string | URL | Request, init: Request
     body: body ?? undefined,
     signal: init.signal ?? undefined,
   });
-  const text = await res.body.text();
+  if (init.redirect === 'error' && redirectStatuses.has(res.statusCode)) {
+    // fetch's own answer to a redirect under `redirect: 'error'` (web-api asks for it): a network error, so
+    // web-api reads it as a request error (slack_unreachable, maybe posted), not as an HTTP answer.
+    await res.body.dump().catch(() => undefined);
+    throw new TypeError('fetch failed', { cause: new Error('unexpected redirect') });
+  }
   const headers = new Headers();
   for (const [k, v] of Object.entries(res.headers)) {
     if (v === undefined) continue;
     for (const one of Array.isArray(v) ? v : [v]) headers.append(k, one);
   }
+  // As with fetch, the status and headers are the answer and the body is read after: a body that fails
+  // (a reset, the deadline) fails when read, not the call, so a 429 with Retry-After whose body breaks is
+  // still Slack's "rate limited" (proven not posted) and not a "maybe posted".
+  let bytes: Uint8Array = new Uint8Array(0);
+  let failed: { error: unknown } | undefined;
+  try {
+    bytes = await decode(Buffer.from(await res.body.arrayBuffer()), headers.get('content-encoding'));
+  } catch (error) {
+    failed = { error };
+  }
+  const read = async () => {
+    if (failed) throw failed.error;
+    return bytes;
+  };
   const response: ReadResponse = {
     ok: res.statusCode >= 200 && res.statusCode < 300,
     status: res.statusCode,
@@ -57,12 +86,39 @@ export const requestFetch = (async (input: string | URL | Request, init: Request
     url,
     headers,
     redirected: false,
-    text: async () => text,
-    json: async () => JSON.parse(text),
+    text: async () => new TextDecoder().decode(await read()),
+    json: async () => JSON.parse(new TextDecoder().decode(await read())),
     arrayBuffer: async () => {
-      const bytes = new TextEncoder().encode(text);
-      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      const b = await read();
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
     },
   };
   return response as unknown as Response;
 }) as typeof fetch;
+
+/**
+ * Content-Encoding undone as fetch undoes it (gzip, deflate, br; an unknown coding leaves the body as
+ * it is): a proxy that compresses what we did not ask to be compressed must not turn Slack's "ok" into
+ * bytes web-api reads as an error Slack answered (a permanent "not posted" for a posted summary).
+ */
+async function decode(body: Buffer, encoding: string | null): Promise<Uint8Array> {
+  if (!encoding || body.length === 0) return body;
+  const codings = encoding
+    .toLowerCase()
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean)
+    .reverse();
+  if (!codings.every((c) => ['gzip', 'x-gzip', 'deflate', 'br'].includes(c))) return body;
+  let out: Buffer = body;
+  for (const c of codings) {
+    if (c === 'br') out = await brotliAsync(out);
+    else if (c === 'deflate') out = await inflateAsync(out).catch(() => inflateRawAsync(out));
+    else
+      out = await gunzipAsync(out, {
+        flush: constants.Z_SYNC_FLUSH,
+        finishFlush: constants.Z_SYNC_FLUSH,
+      });
+  }
+  return out;
+}
