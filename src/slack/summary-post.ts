@@ -182,11 +182,20 @@ function retryAfterMs(e: unknown): number | undefined {
   return Math.max(0, err.retryAfter) * 1000;
 }
 
-/** Slack said no (a platform error, a 429): proven not posted, and final unless transient. A timeout, reset or 5xx: maybe posted. */
+/** A Slack error code: a snake_case word (`not_in_channel`). */
+const slackCode = /^[a-z0-9_]+$/;
+
+/**
+ * Slack said no (a platform error, a 429): proven not posted, and final unless transient. A timeout, reset or
+ * 5xx: maybe posted. So is a 200 whose body web-api could not read as JSON (a proxy's page, a cut-off
+ * '{"ok":true,…'): web-api reports it as a platform error carrying the raw body, which proves nothing.
+ */
 function failure(e: unknown): PostResult {
   const code = (e as { code?: unknown })?.code;
-  const slackError = slackErrorOf(e);
-  const answered = code === 'slack_webapi_platform_error';
+  const raw = slackErrorOf(e);
+  const unreadable = code === 'slack_webapi_platform_error' && !slackCode.test(raw);
+  const slackError = unreadable ? 'slack_unreadable_reply' : raw;
+  const answered = code === 'slack_webapi_platform_error' && !unreadable;
   const proven = answered || code === 'slack_webapi_rate_limited_error';
   return { ok: false, slackError, permanent: answered && !transientPostErrors.has(slackError), maybePosted: !proven };
 }

@@ -49,9 +49,10 @@ const scenarios: Record<string, (req: IncomingMessage, res: ServerResponse) => v
     res.writeHead(307, { Location: '/ok/chat.postMessage' });
     res.end();
   },
+  // A proxy's page. (A body of one lowercase word would read as a Slack error code, which has that shape.)
   nonjson: (_q, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/plain' });
-    res.end('hello');
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end('<html><body>Service Unavailable</body></html>');
   },
   truncjson: (_q, res) => {
     res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -159,16 +160,23 @@ describe('attack16e: every Slack answer reads through requestFetch as it did thr
     }
   });
 
-  // BROKE, not by requestFetch (Node's fetch gives the same, see the differential tests above): web-api
-  // turns a 200 whose body is not JSON (a proxy's HTML page, a body cut short with valid framing) into a
-  // WebAPIPlatformError whose `error` is the raw body, and summary-post.ts `failure` reads any platform
-  // error as Slack's own answer: proven not posted and permanent, while Slack may well have posted it (a
-  // truncated '{"ok":true,...'). The fix belongs in summary-post.ts (count as "answered" only an `error`
-  // that is a Slack error code, e.g. /^[a-z0-9_]+$/), outside this change.
-  it.fails('a 200 with a body that is not JSON is "maybe posted", not a permanent refusal', async () => {
+  // Broke (with Node's fetch too): web-api turns a 200 whose body is not JSON (a proxy's HTML page, a body
+  // cut short with valid framing) into a WebAPIPlatformError whose `error` is the raw body, and
+  // summary-post.ts `failure` read any platform error as Slack's own answer: proven not posted and
+  // permanent, while Slack may well have posted it (a truncated '{"ok":true,...'). Fixed there: only an
+  // `error` that is a Slack error code counts as Slack's answer.
+  it('a 200 with a body that is not JSON is "maybe posted", not a permanent refusal', async () => {
     for (const s of ['nonjson', 'truncjson']) {
-      const r = await postWith(s, requestFetch);
-      expect({ s, ok: r.ok, maybe: !r.ok && r.maybePosted }).toEqual({ s, ok: false, maybe: true });
+      for (const f of [requestFetch, fetch]) {
+        const r = await postWith(s, f);
+        expect({ s, ok: r.ok, maybe: !r.ok && r.maybePosted, permanent: !r.ok && r.permanent }).toEqual({
+          s,
+          ok: false,
+          maybe: true,
+          permanent: false,
+        });
+        expect(!r.ok && r.slackError).toBe('slack_unreadable_reply');
+      }
     }
   });
 

@@ -13,6 +13,8 @@ function notPostedReason(slackError: string): string {
       return 'the bot cannot see that channel; it may be private, so invite the bot to it';
     case 'is_archived':
       return 'the channel is archived';
+    case 'slack_unreadable_reply':
+      return 'Slack’s answer could not be read, so the bot cannot tell whether it was posted';
     default:
       return `Slack refused the message (${safeUserText(slackError)})`;
   }
