@@ -12,22 +12,15 @@
  * Real parts: the app over HTTP, fake D3 and fake Slack as servers, signed requests; the app's own memory
  * store with chosen calls failing or held (RuntimeOptions.wrapStore).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clickCard, showCard } from '../support/card.ts';
 import { clickIntoFullQueue, isGiveBack, isMarkLock, N } from '../support/card-full-queue.ts';
-import { type Harness, startHarness } from '../support/harness.ts';
-import { type StoreCall, storeDown, storeFaults } from '../support/store-faults.ts';
-
-type Told = { text: string; replace_original?: boolean };
+import { startHarness } from '../support/harness.ts';
+import { harnessPerTest, type Told } from '../support/harness-per-test.ts';
+import { holdCalls, type StoreCall, storeDown, storeFaults } from '../support/store-faults.ts';
 
 describe('attack16: a card Close refused for a full queue, answered by DM or while the store hangs', () => {
-  let h: Harness | undefined;
-  let unhang = () => {};
-  afterEach(async () => {
-    unhang();
-    await h?.stop();
-    h = undefined;
-  });
+  const slot = harnessPerTest();
 
   it('response_url refused and the card not given back: the DM says the card no longer closes, not "retry"', async () => {
     const started = await clickIntoFullQueue({
@@ -37,8 +30,8 @@ describe('attack16: a card Close refused for a full queue, answered by DM or whi
       beforeClick: (harness) =>
         harness.slack.outage('response_url', { status: 404, body: { ok: false, error: 'expired_url' } }),
     });
-    h = started.h;
-    const harness = h;
+    slot.h = started.h;
+    const harness = slot.h;
     const dms = () => harness.slack.calls('chat.postMessage').filter((c) => c.args.channel === 'U1234');
     await harness.slack.waitFor(() => dms().length >= 1, 20_000);
     expect(harness.logs()).toContain('"code":"queue_full"');
@@ -55,7 +48,7 @@ describe('attack16: a card Close refused for a full queue, answered by DM or whi
   it('the store hanging through the give-back: the click is acknowledged, and the answer arrives while it hangs', async () => {
     let hanging = 0;
     const stuck = new Promise<void>((r) => {
-      unhang = r;
+      slot.unhang = r;
     });
     const started = await clickIntoFullQueue({
       onStoreCall: async (c) => {
@@ -65,8 +58,8 @@ describe('attack16: a card Close refused for a full queue, answered by DM or whi
         hanging--;
       },
     });
-    h = started.h;
-    const harness = h;
+    slot.h = started.h;
+    const harness = slot.h;
     expect(started.ackStatus).toBe(200);
     expect(harness.logs()).not.toContain('request not acknowledged within 3 seconds');
     await harness.slack.waitFor(() => harness.slack.responses('click1').length >= 1, 20_000);
@@ -85,30 +78,22 @@ describe('attack16: a card Close refused for a full queue, answered by DM or whi
     hangs: (c: StoreCall) => boolean,
   ): Promise<{ held: () => number; close: string }> {
     const faults = storeFaults();
-    h = await startHarness({
+    slot.h = await startHarness({
       env: { CONFIRM_BEFORE_CLOSE: 'true', D3_PREVIEW: 'true' },
       runtime: { wrapStore: faults.wrap },
     });
-    h.d3.incidents.set(N, { status: 'Open', site: 'Security Operations' });
-    const { close } = await showCard(h, `${N} benign scanner`, 'card');
-    let held = 0;
-    const stuck = new Promise<void>((r) => {
-      unhang = r;
-    });
-    faults.set(async (c) => {
-      if (!hangs(c)) return;
-      held++;
-      await stuck;
-      held--;
-    });
-    expect((await clickCard(h, close, 'confirm_close', 'click1')).status).toBe(200);
-    expect(h.logs()).not.toContain('request not acknowledged within 3 seconds');
-    return { held: () => held, close };
+    slot.h.d3.incidents.set(N, { status: 'Open', site: 'Security Operations' });
+    const { close } = await showCard(slot.h, `${N} benign scanner`, 'card');
+    const holding = holdCalls(faults, hangs);
+    slot.unhang = holding.release;
+    expect((await clickCard(slot.h, close, 'confirm_close', 'click1')).status).toBe(200);
+    expect(slot.h.logs()).not.toContain('request not acknowledged within 3 seconds');
+    return { held: holding.held, close };
   }
 
   it('the store hanging while the close is under way: "still closing, check history", never "not closed"; the result follows', async () => {
     const { held } = await clickWhileStoreHangs((c) => c.op === 'locks.acquire' && isMarkLock(c));
-    const harness = h!;
+    const harness = slot.h!;
     await harness.slack.waitFor(() => harness.slack.responses('click1').length >= 1, 20_000);
     expect(held()).toBeGreaterThan(0);
     const first = harness.slack.responses('click1')[0] as Told;
@@ -119,7 +104,7 @@ describe('attack16: a card Close refused for a full queue, answered by DM or whi
     // The card stays: its outcome replaces it when it comes.
     expect(first.replace_original).toBe(false);
 
-    unhang();
+    slot.unhang();
     await harness.slack.waitFor(() => harness.slack.responses('click1').length >= 2, 20_000);
     const second = harness.slack.responses('click1')[1] as Told;
     expect(second.text).toMatch(/^Closed 20200526-23 in D3/);
@@ -128,14 +113,14 @@ describe('attack16: a card Close refused for a full queue, answered by DM or whi
 
   it('the store hanging while the card is read: told nothing was closed, and nothing is once the store answers', async () => {
     const { held, close } = await clickWhileStoreHangs((c) => c.op === 'cache.get' && c.key.startsWith('confirm:'));
-    const harness = h!;
+    const harness = slot.h!;
     await harness.slack.waitFor(() => harness.slack.responses('click1').length >= 1, 20_000);
     expect(held()).toBeGreaterThan(0);
     const first = harness.slack.responses('click1')[0] as Told;
     expect(first.text).toMatch(/may not have been closed/);
     expect(first.replace_original).toBe(false);
 
-    unhang();
+    slot.unhang();
     // The card still closes, once: the first click's close was never started.
     expect((await clickCard(harness, close, 'confirm_close', 'click2')).status).toBe(200);
     await harness.slack.waitFor(() => harness.slack.responses('click2').length >= 1, 20_000);

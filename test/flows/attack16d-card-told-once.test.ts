@@ -10,35 +10,27 @@
  * with the give-back held until the test lets it go (RuntimeOptions.wrapStore). The app is stopped (which
  * waits for every listener run and queued close) before the answers are counted, so nothing is timed.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clickIntoFullQueue, isGiveBack } from '../support/card-full-queue.ts';
-import type { Harness } from '../support/harness.ts';
-
-type Told = { text: string; replace_original?: boolean };
+import { harnessPerTest, type Told } from '../support/harness-per-test.ts';
 
 describe('attack16d: a card answer settled after the deadline', () => {
-  let h: Harness | undefined;
-  let unhang = () => {};
-  afterEach(async () => {
-    unhang();
-    await h?.stop();
-    h = undefined;
-  });
+  const slot = harnessPerTest();
 
   it('the give-back held past the deadline: "no longer closes" is sent once, not by both the deadline and the queue', async () => {
     const stuck = new Promise<void>((r) => {
-      unhang = r;
+      slot.unhang = r;
     });
     const started = await clickIntoFullQueue({
       onStoreCall: async (c) => {
         if (isGiveBack(c)) await stuck;
       },
     });
-    h = started.h;
-    const harness = h;
+    slot.h = started.h;
+    const harness = slot.h;
     const click1 = () => harness.slack.responses('click1') as Told[];
     await harness.slack.waitFor(() => click1().length >= 1, 20_000);
-    unhang();
+    slot.unhang();
     await harness.stop({ keepFakes: true });
     const dms = harness.slack.calls('chat.postMessage').filter((c) => c.args.channel === 'U1234');
     console.log(`[attack16d told once] click1: ${JSON.stringify(click1().map((t) => t.text.slice(0, 70)))}`);

@@ -8,41 +8,27 @@
  * store with chosen calls held until the test lets them go (RuntimeOptions.wrapStore), so nothing is timed:
  * "in time" is "the ack arrived while the store still held the list's marks".
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { slashCommandBody } from '../support/fixtures.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
-import { type StoreCall, storeFaults } from '../support/store-faults.ts';
+import { harnessPerTest, type Told } from '../support/harness-per-test.ts';
+import { holdCalls, type StoreCall, storeFaults } from '../support/store-faults.ts';
 
 const NUMBERS = ['20200526-23', '20200526-24', '20200526-31'];
 const redelivered = { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } };
-type Told = { text: string; replace_original?: boolean };
-
 describe('attack16d: a list\u2019s first answer with a slow store', () => {
-  let h: Harness | undefined;
-  let unhang = () => {};
-  afterEach(async () => {
-    unhang();
-    await h?.stop();
-    h = undefined;
-  });
+  const slot = harnessPerTest();
 
   /** The harness on a store whose calls `hangs` picks are held (counted by `held()`) until `unhang()`. */
   async function start() {
     const faults = storeFaults();
-    h = await startHarness({ runtime: { wrapStore: faults.wrap } });
-    let held = 0;
+    slot.h = await startHarness({ runtime: { wrapStore: faults.wrap } });
+    let holding: ReturnType<typeof holdCalls> | undefined;
     const hold = (hangs: (c: StoreCall) => boolean) => {
-      const stuck = new Promise<void>((r) => {
-        unhang = r;
-      });
-      faults.set(async (c) => {
-        if (!hangs(c)) return;
-        held++;
-        await stuck;
-        held--;
-      });
+      holding = holdCalls(faults, hangs);
+      slot.unhang = holding.release;
     };
-    return { harness: h, hold, held: () => held, free: () => faults.set(undefined) };
+    return { harness: slot.h, hold, held: () => holding?.held() ?? 0, free: () => faults.set(undefined) };
   }
 
   const closedNumbers = (harness: Harness) =>
@@ -65,7 +51,7 @@ describe('attack16d: a list\u2019s first answer with a slow store', () => {
     expect(ack.status).toBe(200);
     expect(held()).toBeGreaterThan(0);
     expect(ack.text).toContain('Closing 3 incidents');
-    unhang();
+    slot.unhang();
     const responses = () => harness.slack.responses('analyst') as Told[];
     await harness.slack.waitFor(() => responses().some((r) => r.text.includes('finished')), 20_000);
     expect(responses().at(-1)?.text).toContain('3 closed');
@@ -111,7 +97,7 @@ describe('attack16d: a list\u2019s first answer with a slow store', () => {
     expect(held()).toBeGreaterThan(0);
     // The fallback: the store has not said yet that the list is old.
     expect(ack2.text).toContain('Closing 3 incidents');
-    unhang();
+    slot.unhang();
     await harness.stop({ keepFakes: true });
     const after = responses().slice(before);
     console.log(`[attack16d redelivered slow] ack2: ${JSON.stringify(ack2.text)}; after: ${JSON.stringify(after)}`);

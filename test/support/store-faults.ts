@@ -67,3 +67,19 @@ export function storeFaults() {
 }
 
 export const storeDown = () => new Error('store unavailable (test)');
+
+/** Holds the store calls `hangs` picks until `release()`; `held()` counts those waiting now. */
+export function holdCalls(faults: ReturnType<typeof storeFaults>, hangs: (c: StoreCall) => boolean) {
+  let held = 0;
+  let release = () => {};
+  const stuck = new Promise<void>((r) => {
+    release = r;
+  });
+  faults.set(async (c) => {
+    if (!hangs(c)) return;
+    held++;
+    await stuck;
+    held--;
+  });
+  return { held: () => held, release };
+}
