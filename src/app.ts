@@ -48,7 +48,19 @@ export function createApp(
     extendedErrorHandler: true,
   });
   registerListeners(app, deps);
-  const onError: ExtendedErrorHandler = async ({ error, body }) => {
+  const report = reportUnexpected(deps, slackFetch);
+  const onError: ExtendedErrorHandler = ({ error, body }) => report(error, body);
+  app.error(onError);
+  return app;
+}
+
+/**
+ * What an unexpected failure in a listener does (Bolt's error handler, and the receiver's early answer:
+ * listeners/close-command.ts earlyCloseAnswer): logged with a reference, and the analyst told on the
+ * request's response_url that something went wrong and to check D3 before trying again.
+ */
+export function reportUnexpected(deps: Pick<ListenerDeps, 'newRequestId'> & { log: Log }, slackFetch: typeof fetch) {
+  return async (error: unknown, body: unknown): Promise<void> => {
     const ref = deps.newRequestId();
     const b = body as { user_id?: string; user?: { id?: string }; response_url?: string } | undefined;
     // Only the unexpected lands here; expected refusals are Outcome values rendered by the listeners.
@@ -62,6 +74,4 @@ export function createApp(
       }).catch(() => {});
     }
   };
-  app.error(onError);
-  return app;
 }

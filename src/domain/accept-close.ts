@@ -37,7 +37,7 @@ export function createAcceptClose(deps: AcceptCloseDeps) {
 /**
  * The refusal a close gets in its acknowledgement right now, decided synchronously: D3's queue is full.
  * An edge can so answer it before anything else runs (the HTTP receiver's early answer,
- * listeners/close-command.ts busyCloseAnswer); `record` audits it, once the answer is on its way.
+ * listeners/close-command.ts earlyCloseAnswer); `record` audits it, once the answer is on its way.
  */
 export function createRefuseWhenBusy(deps: Pick<AcceptCloseDeps, 'd3Busy' | 'recordRefusal'>) {
   return (req: AuditSubject): { refusal: CloseError; record(): Promise<void> } | undefined => {

@@ -1,7 +1,9 @@
-import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs, SlashCommand } from '@slack/bolt';
+import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs, SlashCommand } from '@slack/bolt';
 import { parseCommandText } from '../domain/command-text.ts';
 import { CloseError } from '../domain/errors.ts';
 import { ids } from '../ids.ts';
+import type { Ack } from '../slack/dispatch.ts';
+import type { EarlyAnswer } from '../slack/http-receiver.ts';
 import { historyMessage } from '../slack/render/history.ts';
 import { errorMessage } from '../slack/render/messages.ts';
 import { closeModal } from '../slack/render/modal.ts';
@@ -72,45 +74,69 @@ export const closeCommand =
       case 'unmap':
         return mapCommand(deps, input, command.user_id, ack, respond);
       case 'close': {
-        const ctx = { incidentNumber: input.incidentNumber, supportContact: deps.supportContact };
-        const req = {
-          ...input,
-          requestId: deps.newRequestId(),
-          dedupeKey: `command:${command.trigger_id}`,
-          slackUserId: command.user_id,
-          slackTeamId: command.team_id,
-          channelId: command.channel_id,
-          noteMayName: true,
-          responseUrl: command.response_url,
-        };
         if (deps.confirmBeforeClose) {
           await ack();
-          return sendConfirmCard(deps, req, respond);
+          return sendConfirmCard(deps, closeRequest(deps, input, command), respond);
         }
-        // The outcome takes the place of the "Closing …" acknowledgement instead of adding a second message.
-        const reply = replyOnce((o) => respond({ ...outcomeMessage(o, ctx), replace_original: true }));
-        return untilAcknowledged(deps, input.incidentNumber, async (acknowledged) => {
-          const outcome = await deps.acceptClose({ ...req, tell: reply.tell }, async (refusal) => {
-            await ack(refusal ? errorMessage(refusal, ctx) : closingNotice(input.incidentNumber));
-            acknowledged();
-          });
-          await reply.settle(outcome);
-        });
+        return closeNow(deps, input, command, ack, respond);
       }
     }
   };
 
+type CloseInput = Extract<ReturnType<typeof parseCommandText>, { kind: 'close' }>;
+
+const closeRequest = (deps: ListenerDeps, input: CloseInput, command: SlashCommand) => ({
+  ...input,
+  requestId: deps.newRequestId(),
+  dedupeKey: `command:${command.trigger_id}`,
+  slackUserId: command.user_id,
+  slackTeamId: command.team_id,
+  channelId: command.channel_id,
+  noteMayName: true,
+  responseUrl: command.response_url,
+});
+
 /**
- * The HTTP receiver's early answer (slack/http-receiver.ts `earlyAnswer`): a close typed while D3's
- * queue is full gets its refusal before Bolt sees the request. Under overload that refusal answers most
- * requests, and Bolt's work per event (every listener's middleware chain, its promises and arguments)
- * cost more CPU and garbage than the answer (npm run bench, 500 req/s). The answer and the audit are
- * the listener's own (acceptClose decides the same way, domain/accept-close.ts); anything else (another
- * request, a list, an outsider, the confirmation card) goes on to Bolt and the listener above.
+ * A close typed in the command: acknowledged "Closing …" once stored (or with its refusal), and the
+ * outcome then takes the place of that acknowledgement instead of adding a second message. Resolves
+ * once Slack has its answer; the close goes on (after-ack.ts). The listener above and the receiver's
+ * early answer (earlyCloseAnswer) both run it.
  */
-export const busyCloseAnswer =
-  (deps: ListenerDeps) =>
-  (command: SlashCommand): string | undefined => {
+function closeNow(
+  deps: ListenerDeps,
+  input: CloseInput,
+  command: SlashCommand,
+  ack: (reply: string) => Promise<void>,
+  respond: RespondFn,
+): Promise<void> {
+  const req = closeRequest(deps, input, command);
+  const ctx = { incidentNumber: input.incidentNumber, supportContact: deps.supportContact };
+  const reply = replyOnce((o) => respond({ ...outcomeMessage(o, ctx), replace_original: true }));
+  return untilAcknowledged(deps, input.incidentNumber, async (acknowledged) => {
+    const outcome = await deps.acceptClose({ ...req, tell: reply.tell }, async (refusal) => {
+      await ack(refusal ? errorMessage(refusal, ctx) : closingNotice(input.incidentNumber));
+      acknowledged();
+    });
+    await reply.settle(outcome);
+  });
+}
+
+/**
+ * The HTTP receiver's early answer (slack/http-receiver.ts `earlyAnswer`) for a plain close typed in
+ * the command: it is run here, before Bolt, through the same closeNow as the listener, and a close typed
+ * while D3's queue is full gets its refusal at once. Bolt's work per event (every listener's middleware
+ * chain, its promises and arguments) cost more CPU and garbage than the close's own acknowledgement,
+ * and under load that garbage set the ack's p99 (npm run bench, 500 req/s). The answer and the audit
+ * are the listener's own (acceptClose decides the same way, domain/accept-close.ts); anything else
+ * (another request, a list, an outsider, the confirmation card) goes on to Bolt and the listener above.
+ */
+export const earlyCloseAnswer =
+  (
+    deps: ListenerDeps,
+    respondTo: (responseUrl: string) => RespondFn,
+    unexpected: (error: unknown, body: SlashCommand) => Promise<void>,
+  ) =>
+  (command: SlashCommand): EarlyAnswer | undefined => {
     if (command.command !== ids.command || deps.confirmBeforeClose) return undefined;
     const input = parseCommandText(command.text ?? '', { noteRequired: deps.rules.noteRequired });
     if (input.kind !== 'close' || deps.isOutsider(commandOrigin(command))) return undefined;
@@ -121,8 +147,18 @@ export const busyCloseAnswer =
       slackUserId: command.user_id,
       slackTeamId: command.team_id,
     });
-    if (!busy) return undefined;
+    if (!busy) {
+      // A failure before the ack reads as it would through Bolt: its error handler's message (app.ts
+      // reportUnexpected), then an empty acknowledgement so nothing contradicts it.
+      const run = (ack: Ack) =>
+        closeNow(deps, input, command, ack, respondTo(command.response_url)).catch(async (e) => {
+          await unexpected(e, command);
+          await ack();
+        });
+      return { run };
+    }
     // Audited once the answer is sent: the receiver sends it synchronously, before this microtask runs.
     deps.detach(Promise.resolve().then(busy.record), input.incidentNumber);
-    return errorMessage(busy.refusal, { incidentNumber: input.incidentNumber, supportContact: deps.supportContact });
+    const ctx = { incidentNumber: input.incidentNumber, supportContact: deps.supportContact };
+    return { answer: errorMessage(busy.refusal, ctx) };
   };

@@ -19,7 +19,7 @@ export interface ListenerDeps {
   log: Log;
   /** A close typed in the command or the form: refused in the ack while D3 is busy (and audited), else acked once stored and run. */
   acceptClose: AcceptClose;
-  /** The same refusal decided synchronously, for the HTTP receiver's early answer (close-command.ts busyCloseAnswer). */
+  /** The same refusal decided synchronously, for the HTTP receiver's early answer (close-command.ts earlyCloseAnswer). */
   refuseWhenBusy: RefuseWhenBusy;
   /** Work a listener leaves running past its acknowledgement (after-ack.ts): tracked for the graceful stop, failures logged. */
   detach(work: Promise<unknown>, incident: string): void;

@@ -1,8 +1,10 @@
 import type { SlashCommand } from '@slack/bolt';
-import { createApp } from '../app.ts';
+import { createApp, reportUnexpected } from '../app.ts';
 import type { Config } from '../config.ts';
-import { busyCloseAnswer } from '../listeners/close-command.ts';
+import { earlyCloseAnswer } from '../listeners/close-command.ts';
 import { createLog } from '../log.ts';
+import { respondVia } from '../slack/respond.ts';
+import { slackCallTimeoutMs, timedFetch } from '../slack/timed-fetch.ts';
 import { connectEdges } from './edges.ts';
 import { stopGracefully } from './lifecycle.ts';
 import type { Running, RuntimeOptions } from './options.ts';
@@ -18,13 +20,15 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
   const edges = await connectEdges(config, opts, log);
   const { deps, summaries, metrics, closures, queue } = wireUseCases(config, edges, log);
 
-  const busyAnswer = busyCloseAnswer(deps);
+  // A plain close typed in the command is run before Bolt, with Bolt's respond() and error handling.
+  const slackFetch = timedFetch(opts.slackTimeoutMs ?? slackCallTimeoutMs);
+  const earlyClose = earlyCloseAnswer(deps, respondVia(slackFetch), reportUnexpected(deps, slackFetch));
   let ready = false;
   const { http, socket, slackConnected } = createReceivers(config, opts, {
     log,
     onAck: (ms) => metrics.observeAck(ms),
-    // Load shedding: a close refused for a full D3 queue is answered before Bolt (close-command.ts).
-    earlyAnswer: (kind, body) => (kind === 'command' ? busyAnswer(body as unknown as SlashCommand) : undefined),
+    // A plain close (or its refusal while D3's queue is full) is answered before Bolt (close-command.ts).
+    earlyAnswer: (kind, body) => (kind === 'command' ? earlyClose(body as unknown as SlashCommand) : undefined),
     routes: probeRoutes({
       ready: () => ready,
       storeOk: () => edges.store.ping(),

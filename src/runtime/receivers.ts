@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import type { Config } from '../config.ts';
 import type { Log } from '../log.ts';
 import { SocketModeReceiver } from '../slack/bolt.ts';
-import { type Route, SlackHttpReceiver } from '../slack/http-receiver.ts';
+import { type EarlyAnswer, type Route, SlackHttpReceiver } from '../slack/http-receiver.ts';
 import type { ServedKind } from '../slack/request.ts';
 import { slackCallTimeoutMs } from '../slack/timed-fetch.ts';
 import type { RuntimeOptions } from './options.ts';
@@ -19,7 +19,7 @@ export function createReceivers(
     routes: Record<string, Route>;
     onAck: (ms: number) => void;
     /** HTTP mode only: answers decided before Bolt (http-receiver.ts earlyAnswer). */
-    earlyAnswer?: (kind: ServedKind, body: Record<string, unknown>) => unknown;
+    earlyAnswer?: (kind: ServedKind, body: Record<string, unknown>) => EarlyAnswer | undefined;
   },
 ) {
   // In Socket Mode, Slack reaches this instance only while its WebSocket is up.

@@ -1,10 +1,11 @@
 /**
- * Hands one verified Slack request to Bolt and answers Slack's HTTP request with the listener's ack,
- * timed (close_incident_ack_seconds); an empty 200 at 3 s if the listener has not acked by then, and a
- * 404 when no listener matched.
+ * Hands one verified Slack request to Bolt (or to an answer decided before Bolt, http-receiver.ts
+ * earlyAnswer) and answers Slack's HTTP request with the handler's ack, timed
+ * (close_incident_ack_seconds); an empty 200 at 3 s if nothing has acked by then, and a 404 when no
+ * listener matched.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { App, ReceiverEvent } from '@slack/bolt';
+import type { App } from '@slack/bolt';
 import type { Log } from '../log.ts';
 import { send, sendAck } from './http-send.ts';
 import { listenerFailedText } from './render/messages.ts';
@@ -13,59 +14,73 @@ import { stringHeader } from './request.ts';
 export interface DispatchOptions {
   log: Log;
   onAck?: (ms: number) => void;
-  /** Listener runs under way, awaited on shutdown. */
+  /** Handler runs under way, awaited on shutdown. */
   inFlight: Set<Promise<unknown>>;
 }
 
+/** Sends Slack's acknowledgement: once, the first call wins. */
+export type Ack = (response?: unknown) => Promise<void>;
+
 const ackTimeoutMs = 3_000;
 
-export async function dispatch(
+export function dispatch(
   app: App,
   req: IncomingMessage,
   res: ServerResponse,
   body: Record<string, unknown>,
   o: DispatchOptions,
 ): Promise<void> {
+  const retryNum = numberHeader(req.headers['x-slack-retry-num']);
+  const retryReason = stringHeader(req.headers['x-slack-retry-reason']);
+  return answer(res, o, (ack) => app.processEvent({ body, retryNum, retryReason, ack }));
+}
+
+/**
+ * Runs `handle` inside Slack's 3 s acknowledgement window. The response is let go once the ack is
+ * sent: a close keeps its ack function for the seconds it waits for D3, and holding the response
+ * (with its request, headers and socket state) that long got them promoted to the old generation
+ * and collected by the major GCs that set the ack's p99 under load (README › Performance).
+ */
+export async function answer(
+  response: ServerResponse,
+  o: DispatchOptions,
+  handle: (ack: Ack) => Promise<void>,
+): Promise<void> {
   const started = performance.now();
-  let acked = false;
+  let res: ServerResponse | undefined = response;
+  const take = () => {
+    const r = res;
+    res = undefined;
+    return r?.headersSent ? undefined : r;
+  };
   const timer = setTimeout(() => {
     // Nothing acknowledged in Slack's window: answer anyway so Slack shows the user something.
-    if (!acked && !res.headersSent) {
-      acked = true;
-      o.log.warn('request not acknowledged within 3 seconds');
-      send(res, 200, '');
-    }
+    const r = take();
+    if (!r) return;
+    o.log.warn('request not acknowledged within 3 seconds');
+    send(r, 200, '');
   }, ackTimeoutMs);
-  const event: ReceiverEvent = {
-    body,
-    retryNum: numberHeader(req.headers['x-slack-retry-num']),
-    retryReason: stringHeader(req.headers['x-slack-retry-reason']),
-    ack: async (response?: unknown) => {
-      if (acked) return;
-      acked = true;
-      clearTimeout(timer);
-      sendAck(res, response);
-      o.onAck?.(performance.now() - started);
-    },
+  const ack: Ack = async (reply) => {
+    const r = take();
+    if (!r) return;
+    clearTimeout(timer);
+    sendAck(r, reply);
+    o.onAck?.(performance.now() - started);
   };
-  const work = app.processEvent(event).finally(() => clearTimeout(timer));
+  const work = handle(ack).finally(() => clearTimeout(timer));
   o.inFlight.add(work);
   try {
     await work;
   } catch (e) {
     o.log.error({ err: e }, 'listener failed');
-    if (!acked && !res.headersSent) {
-      acked = true;
-      send(res, 200, listenerFailedText);
-    }
+    const r = take();
+    if (r) send(r, 200, listenerFailedText);
   } finally {
     o.inFlight.delete(work);
   }
-  if (!acked && !res.headersSent) {
-    // No listener matched (an unknown command or payload type): a polite 404, never a hang.
-    clearTimeout(timer);
-    send(res, 404, 'unsupported request');
-  }
+  // No listener matched (an unknown command or payload type): a polite 404, never a hang.
+  const r = take();
+  if (r) send(r, 404, 'unsupported request');
 }
 
 const numberHeader = (v: string | string[] | undefined) => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { App, Receiver } from '@slack/bolt';
 import type { Secret } from '../config.ts';
 import type { Log } from '../log.ts';
-import { dispatch } from './dispatch.ts';
+import { type Ack, answer, dispatch } from './dispatch.ts';
 import { refuse, send, sendAck, sendJson } from './http-send.ts';
 import { PendingBytes, readBody } from './read-body.ts';
 import { createRefusalLog } from './refusal-log.ts';
@@ -18,6 +18,12 @@ import {
 } from './request.ts';
 
 export type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+/**
+ * A request answered before Bolt: `answer` is sent at once; `run` acknowledges when it is ready (inside
+ * Slack's 3 s, as a listener would) and resolves once it has.
+ */
+export type EarlyAnswer = { answer: unknown } | { run: (ack: Ack) => Promise<void> };
 
 export interface HttpServerOptions {
   port: number;
@@ -36,10 +42,11 @@ export interface HttpServerOptions {
     maxPendingBodyBytes?: number;
     onAck?: (ms: number) => void;
     /**
-     * An answer decided before Bolt sees a verified request (load shedding: a close refused because D3's
-     * queue is full, listeners/close-command.ts busyCloseAnswer); undefined hands the request to Bolt.
+     * An answer decided before Bolt sees a verified request (a plain close typed in the command, or its
+     * refusal while D3's queue is full: listeners/close-command.ts earlyCloseAnswer); undefined hands
+     * the request to Bolt.
      */
-    earlyAnswer?: (kind: ServedKind, body: Record<string, unknown>) => unknown;
+    earlyAnswer?: (kind: ServedKind, body: Record<string, unknown>) => EarlyAnswer | undefined;
   };
 }
 
@@ -136,12 +143,14 @@ export class SlackHttpReceiver implements Receiver {
       if (!app) throw new HttpError(503, 'not ready');
       const started = performance.now();
       const early = slack.earlyAnswer?.(kind, body);
-      if (early !== undefined) {
-        sendAck(res, early);
+      const o = { log: this.o.log, onAck: slack.onAck, inFlight: this.#inFlight };
+      if (early && 'run' in early) return await answer(res, o, early.run);
+      if (early) {
+        sendAck(res, early.answer);
         slack.onAck?.(performance.now() - started);
         return;
       }
-      await dispatch(app, req, res, body, { log: this.o.log, onAck: slack.onAck, inFlight: this.#inFlight });
+      await dispatch(app, req, res, body, o);
     } catch (e) {
       if (e instanceof HttpError) {
         this.#logRefusal(e.status, e.message);

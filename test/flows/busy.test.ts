@@ -33,7 +33,7 @@ describe('when the D3 queue is already full', () => {
     await h.slack.waitFor(() => h.slack.responses().some((r) => JSON.stringify(r).includes('queue_full')));
   });
 
-  // The busy refusal is answered before Bolt (close-command.ts busyCloseAnswer): only for a close from
+  // The busy refusal is answered before Bolt (close-command.ts earlyCloseAnswer): only for a close from
   // this workspace; every other request still gets its own answer while the queue is full.
   it('still answers other requests, and a close from another workspace, with their own answers', async () => {
     h.d3.script('close', { fixture: 'close-ok.json', delayMs: 1500 });
