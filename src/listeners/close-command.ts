@@ -148,8 +148,9 @@ export const earlyCloseAnswer =
       slackTeamId: command.team_id,
     });
     if (!busy) {
-      // A failure before the ack reads as it would through Bolt: its error handler's message (app.ts
-      // reportUnexpected), then an empty acknowledgement so nothing contradicts it.
+      // A failure before the ack gets Bolt's error handler's message (app.ts reportUnexpected), then an
+      // empty acknowledgement. Through Bolt the ack would be our receiver's 404 (no listener acked),
+      // which Slack shows as a failed command beside that message; the empty one adds nothing to it.
       const run = (ack: Ack) =>
         closeNow(deps, input, command, ack, respondTo(command.response_url)).catch(async (e) => {
           await unexpected(e, command);

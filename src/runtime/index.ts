@@ -28,7 +28,16 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
     log,
     onAck: (ms) => metrics.observeAck(ms),
     // A plain close (or its refusal while D3's queue is full) is answered before Bolt (close-command.ts).
-    earlyAnswer: (kind, body) => (kind === 'command' ? earlyClose(body as unknown as SlashCommand) : undefined),
+    earlyAnswer: (kind, body) => {
+      if (kind !== 'command') return undefined;
+      try {
+        return earlyClose(body as unknown as SlashCommand);
+      } catch (e) {
+        // Bolt's path then answers it, with its error handler's message if the listener fails the same way.
+        log.error({ err: e }, 'early answer failed; handing the request to Bolt');
+        return undefined;
+      }
+    },
     routes: probeRoutes({
       ready: () => ready,
       storeOk: () => edges.store.ping(),

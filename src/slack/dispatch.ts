@@ -59,6 +59,8 @@ export async function answer(
     if (!r) return;
     o.log.warn('request not acknowledged within 3 seconds');
     send(r, 200, '');
+    // Counted too: the slowest acks are the ones the histogram (close_incident_ack_seconds) is for.
+    o.onAck?.(performance.now() - started);
   }, ackTimeoutMs);
   const ack: Ack = async (reply) => {
     const r = take();
