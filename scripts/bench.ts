@@ -66,7 +66,7 @@ const plan = {
    * table shows each app's median run by p99: one run's p99 moved 2× from run to run on this 2-core
    * VM (bare Bolt at 500 req/s: 1.9–7.3 ms), more than the differences being measured.
    */
-  repeats: num('BENCH_REPEATS', 3),
+  repeats: num('BENCH_REPEATS', 5),
   repeatedRates: [200, 500],
   concurrency: 16,
   concurrencyMs: 5_000,
