@@ -15,6 +15,7 @@ import { ids } from '../ids.ts';
 import { bulkFirstAnswer, bulkResultList, listFieldError } from '../slack/render/bulk.ts';
 import { errorMessage, fieldErrorText } from '../slack/render/messages.ts';
 import type { ListenerDeps } from './deps.ts';
+import { commandCloseFields } from './origin.ts';
 
 /** Progress updates: at most one a second and three in all, so the final list fits response_url's five uses. */
 const PROGRESS_INTERVAL_MS = 1000;
@@ -41,15 +42,7 @@ export async function bulkFromCommand(
     PROGRESS_INTERVAL_MS,
     PROGRESS_MAX,
   );
-  const req = {
-    ...input,
-    requestId: deps.newRequestId(),
-    dedupeKey: `command:${command.trigger_id}`,
-    slackUserId: command.user_id,
-    slackTeamId: command.team_id,
-    channelId: command.channel_id,
-    noteMayName: true,
-  };
+  const req = { ...input, ...commandCloseFields(command, deps.newRequestId()) };
   const outcome = await deps.acceptBulkClose(
     req,
     (first) => ack(bulkFirstAnswer(first, { ...ctx, requestId: req.requestId })),

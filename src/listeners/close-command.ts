@@ -14,7 +14,7 @@ import { bulkFromCommand } from './bulk-close.ts';
 import { sendConfirmCard } from './confirm-card.ts';
 import type { ListenerDeps } from './deps.ts';
 import { mapCommand } from './map-command.ts';
-import { commandOrigin, commandSubject } from './origin.ts';
+import { commandCloseFields, commandOrigin, commandSubject } from './origin.ts';
 import { replyOnce } from './reply-once.ts';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
@@ -87,12 +87,7 @@ type CloseInput = Extract<ReturnType<typeof parseCommandText>, { kind: 'close' }
 
 const closeRequest = (deps: ListenerDeps, input: CloseInput, command: SlashCommand) => ({
   ...input,
-  requestId: deps.newRequestId(),
-  dedupeKey: `command:${command.trigger_id}`,
-  slackUserId: command.user_id,
-  slackTeamId: command.team_id,
-  channelId: command.channel_id,
-  noteMayName: true,
+  ...commandCloseFields(command, deps.newRequestId()),
   responseUrl: command.response_url,
 });
 

@@ -8,6 +8,22 @@ export function commandOrigin(c: SlashCommand): Origin {
   return { teamIds: [c.team_id], enterpriseIds: [c.enterprise_id] };
 }
 
+/**
+ * Who asks, from where, under which de-duplication key: what a close typed in the command (one incident
+ * or a list) carries. Slack redelivers a command with the same trigger_id, so it names the request.
+ */
+export function commandCloseFields(c: SlashCommand, requestId: string) {
+  return {
+    requestId,
+    dedupeKey: `command:${c.trigger_id}`,
+    slackUserId: c.user_id,
+    slackTeamId: c.team_id,
+    channelId: c.channel_id,
+    // Typed in the command: the note may start with a close reason's short form (`fp:`; disposition.ts).
+    noteMayName: true,
+  };
+}
+
 /** The request a slash command makes, for the audit of its refusal. */
 export function commandSubject(c: SlashCommand, input: ParsedCommand): RefusedSubject {
   return {
