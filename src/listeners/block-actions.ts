@@ -3,6 +3,7 @@ import { incidentNumberProblem } from '../domain/command-text.ts';
 import { CloseError, type CloseErrorCode } from '../domain/errors.ts';
 import type { Outcome } from '../domain/types.ts';
 import { ids } from '../ids.ts';
+import type { Reply } from '../slack/render/kit.ts';
 import { errorMessage } from '../slack/render/messages.ts';
 import { closeModal } from '../slack/render/modal.ts';
 import { outcomeMessage } from '../slack/render/outcome.ts';
@@ -64,15 +65,26 @@ export const confirmClicked =
     const v = deps.buttons.open(action.value);
     const ctx = { incidentNumber: v?.n, supportContact: deps.supportContact };
     const subject = { slackUserId: body.user.id, slackTeamId: body.team?.id, incidentNumber: v?.n ?? '', note: '' };
-    const refuse = async (e: CloseError) =>
+    // An answer the card's response_url refuses (expired, used up) reaches the analyst where they clicked,
+    // else by DM. A close's outcome has that already (the durable queue's fallback, close-queue.ts); these
+    // are the answers that never reach the queue: refused, expired, used, cancelled, still closing.
+    const channelId = body.channel?.id ?? body.user.id;
+    const directly = (msg: Reply) => async (e: unknown) => {
+      deps.log.warn(
+        { err: e, incident: v?.n },
+        "the card's response_url refused its answer; telling the analyst directly",
+      );
+      await deps.notifyUser(channelId, body.user.id, msg);
+    };
+    const answer = (msg: Reply, replaceOriginal: boolean) =>
+      respond({ replace_original: replaceOriginal, ...msg }).catch(directly(msg));
+    // A genuine card's value clicked from another workspace (the app installed there signs too) closes
+    // nothing; that refusal goes to its response_url only (nothing is posted into another workspace).
+    const outsider = async (e: CloseError) =>
       void (await respond({ replace_original: false, text: errorMessage(e, ctx) }));
-    // A genuine card's value clicked from another workspace (the app installed there signs too) closes nothing.
-    if (await deps.refusedOutsider(actionOrigin(body), { ...subject, action: 'close' }, refuse)) return;
+    if (await deps.refusedOutsider(actionOrigin(body), { ...subject, action: 'close' }, outsider)) return;
     if (!v || v.user !== body.user.id)
-      return void (await respond({
-        replace_original: false,
-        text: errorMessage(new CloseError('confirm_expired'), ctx),
-      }));
+      return void (await answer({ text: errorMessage(new CloseError('confirm_expired'), ctx) }, false));
     const requestId = deps.newRequestId();
     // A refused click leaves the card in place: used or expired, it says so itself; unspent (D3's queue
     // full, the store not answering), it can be clicked again; still closing, its outcome replaces it. One spent with nothing sent (confirm_spent)
@@ -90,8 +102,9 @@ export const confirmClicked =
           deps.log.error({ err: e, requestId }, 'confirmation card click failed unexpectedly');
           return { ok: false, error: new CloseError('internal', { reason: 'card click failed' }) };
         });
-      if ('cancelled' in result) return void (await respond({ replace_original: true, text: cancelledText(v.n) }));
-      await reply.settle(result);
+      if ('cancelled' in result) return void (await answer({ text: cancelledText(v.n) }, true));
+      // Told by the queue already (with its own fallback), settle sends nothing; else the answer is ours.
+      await reply.settle(result).catch(directly(outcomeMessage(result, { ...ctx, requestId })));
     };
     deps.detach(decided(), v.n);
   };
