@@ -93,10 +93,29 @@ export const confirmClicked =
       const refusedClick = !o.ok && cardStays.has(o.error.code);
       return respond({ replace_original: !refusedClick, ...outcomeMessage(o, { ...ctx, requestId }) });
     });
+    // Still closing at the deadline, the card says so (settle) and the durable queue tells the outcome
+    // later (queueTells). A notice that reaches the analyst after that outcome would contradict it: its
+    // fallback is dropped once the queue has told, and the outcome waits for a fallback already on its way.
+    let queueTold = false;
+    let noticeFallback: Promise<void> | undefined;
+    const queueTells = async (o: Outcome) => {
+      queueTold = true;
+      if (noticeFallback) await noticeFallback.catch(() => {});
+      await reply.tell(o);
+    };
+    const fallBack = (msg: Reply) => async (e: unknown) => {
+      if (queueTold)
+        return void deps.log.warn(
+          { err: e, incident: v.n, requestId },
+          "the card's response_url refused its answer, and the outcome was told since; not sent",
+        );
+      noticeFallback = directly(msg)(e);
+      await noticeFallback;
+    };
     // Acknowledged already: the close runs on without Bolt waiting for it (after-ack.ts says why).
     const decided = async () => {
       const result = await deps.confirm
-        .decide({ ...v, expiresAt: v.exp, slackUserId: body.user.id, requestId }, reply.tell)
+        .decide({ ...v, expiresAt: v.exp, slackUserId: body.user.id, requestId }, queueTells)
         // Bolt's error handler no longer sees it: whatever throws is an answer on the card.
         .catch((e: unknown): Outcome => {
           deps.log.error({ err: e, requestId }, 'confirmation card click failed unexpectedly');
@@ -104,7 +123,7 @@ export const confirmClicked =
         });
       if ('cancelled' in result) return void (await answer({ text: cancelledText(v.n) }, true));
       // Told by the queue already (with its own fallback), settle sends nothing; else the answer is ours.
-      await reply.settle(result).catch(directly(outcomeMessage(result, { ...ctx, requestId })));
+      await reply.settle(result).catch(fallBack(outcomeMessage(result, { ...ctx, requestId })));
     };
     deps.detach(decided(), v.n);
   };
