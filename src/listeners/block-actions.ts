@@ -80,8 +80,11 @@ export const confirmClicked =
       respond({ replace_original: replaceOriginal, ...msg }).catch(directly(msg));
     // A genuine card's value clicked from another workspace (the app installed there signs too) closes
     // nothing; that refusal goes to its response_url only (nothing is posted into another workspace).
+    // Refused there, it is logged, and the refusal is still audited (origin-gate.ts records it after this).
     const outsider = async (e: CloseError) =>
-      void (await respond({ replace_original: false, text: errorMessage(e, ctx) }));
+      void (await respond({ replace_original: false, text: errorMessage(e, ctx) }).catch((err: unknown) =>
+        deps.log.warn({ err, incident: v?.n }, "the card's response_url refused a refusal for another workspace"),
+      ));
     if (await deps.refusedOutsider(actionOrigin(body), { ...subject, action: 'close' }, outsider)) return;
     if (!v || v.user !== body.user.id)
       return void (await answer({ text: errorMessage(new CloseError('confirm_expired'), ctx) }, false));

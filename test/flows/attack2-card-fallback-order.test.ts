@@ -7,8 +7,10 @@
  * Real parts: the app over HTTP, fake D3 and fake Slack as servers, signed requests.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { blockActionBody } from '../support/block-actions.ts';
 import { clickCard, showCard } from '../support/card.ts';
-import { type Harness, startHarness } from '../support/harness.ts';
+import { type Harness, signingSecret, startHarness } from '../support/harness.ts';
+import { postSigned } from '../support/sign.ts';
 
 const N = '20200526-23';
 let h: Harness | undefined;
@@ -134,4 +136,81 @@ describe('attack2: every way to tell the analyst refused', () => {
       process.off('unhandledRejection', onUnhandled);
     }
   }, 30_000);
+});
+
+describe('attack2: who and where the fallback tells', () => {
+  async function card() {
+    h = await startHarness({ env: { CONFIRM_BEFORE_CLOSE: 'true', D3_PREVIEW: 'true' } });
+    const harness = h;
+    harness.d3.incidents.set(N, { status: 'Open', site: 'Security Operations' });
+    return { harness, ...(await showCard(harness, `${N} benign scanner`, 'card')) };
+  }
+  /** The card's click with the payload changed as `patch` says, its answers going to response_url `tag`. */
+  function click(harness: Harness, value: string, tag: string, patch: (p: Record<string, unknown>) => void) {
+    const form = new URLSearchParams(
+      blockActionBody('block-actions-confirm.json', { value, responseUrl: harness.slack.responseUrl(tag) }),
+    );
+    const p = JSON.parse(form.get('payload')!) as Record<string, unknown>;
+    patch(p);
+    return postSigned(harness.eventsUrl, new URLSearchParams({ payload: JSON.stringify(p) }).toString(), {
+      secret: signingSecret,
+    });
+  }
+  const direct = (harness: Harness) =>
+    harness.slack
+      .calls()
+      .filter((c) => c.method === 'chat.postEphemeral' || c.method === 'chat.postMessage')
+      .map((c) => ({ method: c.method, channel: c.args.channel, user: c.args.user, text: String(c.args.text) }));
+
+  it('a click from another workspace, its response_url refusing: nothing posted by the Web API, nothing closed, the refusal still audited', async () => {
+    const { harness, close } = await card();
+    harness.slack.outage('response_url', { status: 404 });
+    const res = await click(harness, close, 'outsider', (p) => {
+      p.team = { id: 'T9999', domain: 'other' };
+      (p.user as Record<string, unknown>).team_id = 'T9999';
+    });
+    expect(res.status).toBe(200);
+    // Audited as refused, even though its response_url took nothing.
+    await harness.slack.waitFor(() => harness.logs().includes('foreign_workspace'), 3_000);
+    expect(harness.logs()).not.toContain('unhandled listener error');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(direct(harness)).toEqual([]);
+    expect(harness.d3.closeCalls()).toHaveLength(0);
+  });
+
+  it("another user's click on the card, its response_url refusing: the clicker (not the owner) is told, nothing closed", async () => {
+    const { harness, close } = await card();
+    harness.slack.script('response_url', { status: 404 });
+    await click(harness, close, 'other', (p) => {
+      (p.user as Record<string, unknown>).id = 'U5678';
+    });
+    await harness.slack.waitFor(() => direct(harness).length >= 1, 8_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(direct(harness)).toEqual([
+      {
+        method: 'chat.postEphemeral',
+        channel: 'C1234',
+        user: 'U5678',
+        text: expect.stringMatching(/older than 10 minutes/),
+      },
+    ]);
+    expect(harness.d3.closeCalls()).toHaveLength(0);
+  });
+
+  it('a click with no channel (the card in a DM Slack names no channel for), its response_url refusing: the answer goes to the clicker only', async () => {
+    const { harness, cancel } = await card();
+    harness.slack.script('response_url', { status: 404 });
+    harness.slack.script('chat.postEphemeral', { ok: false, error: 'channel_not_found' });
+    await click(harness, cancel, 'nochan', (p) => {
+      delete p.channel;
+      (p.actions as Array<Record<string, unknown>>)[0]!.action_id = 'cancel_close';
+    });
+    await harness.slack.waitFor(() => harness.slack.calls('chat.postMessage').length >= 1, 8_000);
+    await new Promise((r) => setTimeout(r, 200));
+    const posted = direct(harness).filter((c) => c.method === 'chat.postMessage');
+    expect(posted).toEqual([
+      { method: 'chat.postMessage', channel: 'U1234', user: undefined, text: expect.stringMatching(/Cancelled/) },
+    ]);
+    expect(harness.d3.closeCalls()).toHaveLength(0);
+  });
 });
