@@ -1,5 +1,5 @@
 /**
- * attack2 on the card's direct fallback (block-actions.ts confirmClicked, commit 9d61691): an answer the
+ * attack17b on the card's direct fallback (listeners/card-reply.ts, commit 9d61691): an answer the
  * response_url refuses goes as an ephemeral message, else a DM. Promises: one click, no contradictory
  * answers (never "cannot say yet" after "Closed"), no secret (the response_url) in logs, and a fallback
  * that fails too ends in a log line, not a crash.
@@ -47,7 +47,7 @@ async function cardWithSlowD3(delayMs: number, slackTimeoutMs = 8_000) {
 const pendingText = /cannot say yet whether it is closed/;
 const closedText = /^Closed 20200526-23 in D3/;
 
-describe('attack2: the card answer fallback with a slow D3', () => {
+describe('attack17b: the card answer fallback with a slow D3', () => {
   it('the "still closing" notice hangs on the response_url until after the closure is told: no "cannot say yet" after "Closed"', async () => {
     // Notice at 5 s hangs until Slack's timeout (3 s here); D3 answers at 6.5 s and the closure is told
     // on the response_url then; the notice's fallback would land at about 8 s, after the closure.
@@ -85,7 +85,7 @@ describe('attack2: the card answer fallback with a slow D3', () => {
   }, 40_000);
 });
 
-describe('attack2: the notice\u2019s own fallback slow', () => {
+describe('attack17b: the notice\u2019s own fallback slow', () => {
   it('the notice refused at once but its ephemeral message slow (3 s): the closure, by DM, comes after it, not before', async () => {
     const { harness, card } = await cardWithSlowD3(6_000);
     harness.slack.outage('response_url', { status: 404, body: { ok: false, error: 'expired_url' } });
@@ -109,7 +109,7 @@ describe('attack2: the notice\u2019s own fallback slow', () => {
   }, 40_000);
 });
 
-describe('attack2: every way to tell the analyst refused', () => {
+describe('attack17b: every way to tell the analyst refused', () => {
   it('Cancel with the response_url, the ephemeral and the DM all refused: a log line, no crash; the next click is answered', async () => {
     h = await startHarness({ env: { CONFIRM_BEFORE_CLOSE: 'true', D3_PREVIEW: 'true' } });
     const harness = h;
@@ -138,7 +138,7 @@ describe('attack2: every way to tell the analyst refused', () => {
   }, 30_000);
 });
 
-describe('attack2: who and where the fallback tells', () => {
+describe('attack17b: who and where the fallback tells', () => {
   async function card() {
     h = await startHarness({ env: { CONFIRM_BEFORE_CLOSE: 'true', D3_PREVIEW: 'true' } });
     const harness = h;
