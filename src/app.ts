@@ -20,10 +20,11 @@ export function createApp(
   deps: ListenerDeps & { log: Log },
   receiver: Receiver,
   bot: { botId?: string; botUserId?: string } = {},
-  o: { slackTimeoutMs?: number } = {},
+  o: { slackTimeoutMs?: number; slackFetch?: typeof fetch } = {},
 ): App {
   const timeout = o.slackTimeoutMs ?? slackCallTimeoutMs;
-  const slackFetch = timedFetch(timeout);
+  // The composition root's, shared with the receiver's early answer (one bounded fetch for all of Slack).
+  const slackFetch = o.slackFetch ?? timedFetch(timeout);
   const app = new App({
     token: config.slack.botToken.reveal(),
     receiver,

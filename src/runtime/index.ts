@@ -45,7 +45,7 @@ export async function startBot(config: Config, opts: RuntimeOptions = {}): Promi
       metrics,
     }),
   });
-  const app = createApp(config, deps, socket ?? http, edges.bot, opts);
+  const app = createApp(config, deps, socket ?? http, edges.bot, { ...opts, slackFetch });
 
   if (socket) await http.start();
   await app.start();
